@@ -1,0 +1,99 @@
+"""The `kundenfokus` command line: chat, serve, assess, ask, index, eval, bench."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.settings import SettingsError
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Kunde oder Patient? Coaching for B2B sales reps.")
+
+
+def _app():  # noqa: ANN202 - returns bot.app.App; imported late so `--help` stays instant
+    from bot.app import App
+    from bot.logs import setup_logging
+
+    app = App()
+    setup_logging(app.settings.log_level)
+    return app
+
+
+def _read_text(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+@cli.command()
+def index(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Your own Markdown, text or PDF files or folders")] = None,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="Only build when no index exists")] = False,
+) -> None:
+    """Index the built-in knowledge base plus your own documents (incremental)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    app = _app()
+    for p in paths or []:
+        if not p.exists():
+            typer.secho(f"Not found: {p}", fg="red", err=True)
+            raise typer.Exit(2)
+    if if_missing and not paths and app.index.exists():
+        typer.echo(f"Index present ({app.index.count()} chunks) under {app.settings.index_dir}.")
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
+        task = bar.add_task("Embedding", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = app.index.sync(paths or [], progress=progress)
+    for failure in report.failed:
+        typer.secho(f"skipped: {failure}", fg="yellow", err=True)
+    typer.echo(report.summary())
+
+
+@cli.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question; - reads stdin")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    k: Annotated[int, typer.Option("-k", min=1, max=10, help="How many passages")] = 3,
+) -> None:
+    """Answer a coaching question from the knowledge base, with sources."""
+    app = _app()
+    text = _read_text(question)
+    passages = app.retriever.search(text, k=k)
+    if as_json:
+        typer.echo(json.dumps({"question": text, "passages": [p.model_dump() for p in passages]},
+                              ensure_ascii=False, indent=2))
+        return
+    for n, p in enumerate(passages, 1):
+        typer.secho(f"[{n}] {p.title} ({p.source})", bold=True)
+        typer.echo(p.text + "\n")
+
+
+@cli.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A JSONL file in SPEC's format")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Measure quality on an evaluation file (questions or assessments)."""
+    from bot.evaluate import format_report, run_eval
+
+    app = _app()
+    report = run_eval(app, file)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+def main() -> None:
+    try:
+        cli()
+    except SettingsError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
