@@ -11,8 +11,10 @@ from scoring.policy import Policy, default_policy, load_policy_file
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from bot.intents import IntentRouter
     from knowledge.index import KnowledgeIndex
     from knowledge.retrieve import Retriever
+    from scoring.detect import Scorer
 
 
 class App:
@@ -43,3 +45,18 @@ class App:
         from knowledge.retrieve import Retriever
 
         return Retriever(self.index)
+
+    @cached_property
+    def scorer(self) -> Scorer:
+        from knowledge.embeddings import USEEmbeddings
+        from scoring.detect import Scorer
+        from scoring.model import load_default_model
+
+        # Scoring always uses the local model it was trained with, whatever the index uses.
+        return Scorer(load_default_model(), USEEmbeddings().embed_array, self.policy)
+
+    @cached_property
+    def router(self) -> IntentRouter:
+        from bot.intents import IntentRouter
+
+        return IntentRouter.default()

@@ -66,8 +66,9 @@ def ask(
     text = _read_text(question)
     passages = app.retriever.search(text, k=k)
     if as_json:
-        typer.echo(json.dumps({"question": text, "passages": [p.model_dump() for p in passages]},
-                              ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps({"question": text, "passages": [p.model_dump() for p in passages]}, ensure_ascii=False, indent=2)
+        )
         return
     for n, p in enumerate(passages, 1):
         typer.secho(f"[{n}] {p.title} ({p.source})", bold=True)

@@ -55,8 +55,7 @@ def eval_questions(app: App, rows: list[dict[str, Any]]) -> dict[str, Any]:
         hit = any(expected & set(p.topics) for p in passages)
         hits.append(hit)
         if not hit:
-            misses.append({"id": row.get("id"), "expected": sorted(expected),
-                           "got": [p.topics for p in passages]})
+            misses.append({"id": row.get("id"), "expected": sorted(expected), "got": [p.topics for p in passages]})
     return {
         "kind": "questions",
         "n": len(rows),
@@ -89,8 +88,13 @@ def eval_assessments(app: App, rows: list[dict[str, Any]]) -> dict[str, Any]:
         gold_sig.append(gold)
         pred_sig.append(pred)
         if row["label"] != result.relationship or row["tier"] != result.tier.name:
-            errors.append({"id": row.get("id"), "gold": f"{row['label']}/{row['value']}/{row['tier']}",
-                           "pred": f"{result.relationship}/{result.value.level}/{result.tier.name}"})
+            errors.append(
+                {
+                    "id": row.get("id"),
+                    "gold": f"{row['label']}/{row['value']}/{row['tier']}",
+                    "pred": f"{result.relationship}/{result.value.level}/{result.tier.name}",
+                }
+            )
     return {
         "kind": "assessments",
         "n": len(rows),

@@ -17,8 +17,17 @@ log = logging.getLogger(__name__)
 BUILTIN_DIR = Path(__file__).resolve().parent / "docs"
 SUPPORTED = {".md", ".markdown", ".txt", ".pdf"}
 TOPICS = (
-    "kunde-merkmale", "patient-merkmale", "umgang-patient", "kunden-entwickeln", "abc-segmentierung",
-    "kundenwert-clv", "key-account", "kol-experten", "zeitallokation", "veraenderung", "gespraechsfuehrung",
+    "kunde-merkmale",
+    "patient-merkmale",
+    "umgang-patient",
+    "kunden-entwickeln",
+    "abc-segmentierung",
+    "kundenwert-clv",
+    "key-account",
+    "kol-experten",
+    "zeitallokation",
+    "veraenderung",
+    "gespraechsfuehrung",
 )
 # Bumped when chunking changes, so every document is re-embedded once.
 CHUNKER_VERSION = "2"
@@ -86,8 +95,14 @@ def load_document(path: Path, doc_id: str) -> Document:
     lang = str(meta.get("lang") or detect_lang(body[:3000]))
     digest = hashlib.sha256(f"{CHUNKER_VERSION}\n{raw}".encode()).hexdigest()[:16]
     return Document(
-        doc_id=doc_id, path=str(path), title=title, lang=lang, topics=[str(t) for t in topics],
-        source=str(meta.get("source") or path.name), body=body, content_hash=digest,
+        doc_id=doc_id,
+        path=str(path),
+        title=title,
+        lang=lang,
+        topics=[str(t) for t in topics],
+        source=str(meta.get("source") or path.name),
+        body=body,
+        content_hash=digest,
     )
 
 
@@ -128,11 +143,20 @@ def chunk_document(doc: Document) -> list[Chunk]:
             if not shown:
                 continue
             n = len(chunks)
-            chunks.append(Chunk(
-                id=f"{doc.doc_id}#{n}", doc_id=doc.doc_id, text=shown,
-                embed_text=f"{doc.title}. {shown}", title=doc.title, heading=heading,
-                lang=doc.lang, topics=doc.topics, source=doc.source, content_hash=doc.content_hash,
-            ))
+            chunks.append(
+                Chunk(
+                    id=f"{doc.doc_id}#{n}",
+                    doc_id=doc.doc_id,
+                    text=shown,
+                    embed_text=f"{doc.title}. {shown}",
+                    title=doc.title,
+                    heading=heading,
+                    lang=doc.lang,
+                    topics=doc.topics,
+                    source=doc.source,
+                    content_hash=doc.content_hash,
+                )
+            )
     return chunks
 
 
@@ -160,5 +184,10 @@ def discover(root: Path) -> list[Path]:
     """The supported files under a path (a file or a folder), in a stable order."""
     if root.is_file():
         return [root] if root.suffix.lower() in SUPPORTED else []
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )

@@ -180,7 +180,12 @@ class KnowledgeIndex:
 def _metadata(chunk: Chunk) -> dict[str, str]:
     # Chroma metadata values are scalars: topics travel as a "|"-joined string.
     return {
-        "doc_id": chunk.doc_id, "content_hash": chunk.content_hash, "title": chunk.title,
-        "heading": chunk.heading, "lang": chunk.lang, "topics": "|".join(chunk.topics),
-        "source": chunk.source, "text": chunk.text,
+        "doc_id": chunk.doc_id,
+        "content_hash": chunk.content_hash,
+        "title": chunk.title,
+        "heading": chunk.heading,
+        "lang": chunk.lang,
+        "topics": "|".join(chunk.topics),
+        "source": chunk.source,
+        "text": chunk.text,
     }

@@ -34,11 +34,19 @@ class Retriever:
                 continue
             similarity = max(0.0, min(1.0, 1.0 - float(distance)))
             rank = similarity + (LANG_BONUS if meta.get("lang") == want_lang else 0.0)
-            ranked.append((rank, Guidance(
-                text=str(meta.get("text") or doc.page_content), source=str(meta.get("source", "")),
-                title=str(meta.get("title", "")), topics=doc_topics, score=round(similarity, 4),
-                lang=str(meta.get("lang") or "") or None,
-            )))
+            ranked.append(
+                (
+                    rank,
+                    Guidance(
+                        text=str(meta.get("text") or doc.page_content),
+                        source=str(meta.get("source", "")),
+                        title=str(meta.get("title", "")),
+                        topics=doc_topics,
+                        score=round(similarity, 4),
+                        lang=str(meta.get("lang") or "") or None,
+                    ),
+                )
+            )
         ranked.sort(key=lambda pair: pair[0], reverse=True)
         picked: list[Guidance] = []
         per_doc: dict[str, int] = {}

@@ -8,16 +8,166 @@ import unicodedata
 from scoring.models import Lang
 
 _DE_WORDS = frozenset(
-    "der die das und ist nicht ein eine einen mit auf für von zu den dem des sich auch wie wir ich er sie "
-    "hat haben wird will wollen bei nur noch schon mal heute über aber oder wenn weil dass kein keine "
-    "nach vor seit ihm ihr ihn uns euch mir mich was wer warum soll sollte kann kunde kunden gespräch termin "
-    "immer wieder jetzt früher sehr gut mehr viel unsere unser sein seine im am zum zur beim".split()
+    [
+        "der",
+        "die",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "ein",
+        "eine",
+        "einen",
+        "mit",
+        "auf",
+        "für",
+        "von",
+        "zu",
+        "den",
+        "dem",
+        "des",
+        "sich",
+        "auch",
+        "wie",
+        "wir",
+        "ich",
+        "er",
+        "sie",
+        "hat",
+        "haben",
+        "wird",
+        "will",
+        "wollen",
+        "bei",
+        "nur",
+        "noch",
+        "schon",
+        "mal",
+        "heute",
+        "über",
+        "aber",
+        "oder",
+        "wenn",
+        "weil",
+        "dass",
+        "kein",
+        "keine",
+        "nach",
+        "vor",
+        "seit",
+        "ihm",
+        "ihr",
+        "ihn",
+        "uns",
+        "euch",
+        "mir",
+        "mich",
+        "was",
+        "wer",
+        "warum",
+        "soll",
+        "sollte",
+        "kann",
+        "kunde",
+        "kunden",
+        "gespräch",
+        "termin",
+        "immer",
+        "wieder",
+        "jetzt",
+        "früher",
+        "sehr",
+        "gut",
+        "mehr",
+        "viel",
+        "unsere",
+        "unser",
+        "sein",
+        "seine",
+        "im",
+        "am",
+        "zum",
+        "zur",
+        "beim",
+    ]
 )
 _EN_WORDS = frozenset(
-    "the and is not a an with on for of to in it he she they we i you has have had will wants want would "
-    "but or if because that no none after before since him her them us me what who why should can could "
-    "customer meeting call always again now used very good more much our his their at by from this was "
-    "were be been are do does did how".split()
+    [
+        "the",
+        "and",
+        "is",
+        "not",
+        "a",
+        "an",
+        "with",
+        "on",
+        "for",
+        "of",
+        "to",
+        "in",
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "has",
+        "have",
+        "had",
+        "will",
+        "wants",
+        "want",
+        "would",
+        "but",
+        "or",
+        "if",
+        "because",
+        "that",
+        "no",
+        "none",
+        "after",
+        "before",
+        "since",
+        "him",
+        "her",
+        "them",
+        "us",
+        "me",
+        "what",
+        "who",
+        "why",
+        "should",
+        "can",
+        "could",
+        "customer",
+        "meeting",
+        "call",
+        "always",
+        "again",
+        "now",
+        "used",
+        "very",
+        "good",
+        "more",
+        "much",
+        "our",
+        "his",
+        "their",
+        "at",
+        "by",
+        "from",
+        "this",
+        "was",
+        "were",
+        "be",
+        "been",
+        "are",
+        "do",
+        "does",
+        "did",
+        "how",
+    ]
 )
 _WORD = re.compile(r"[a-zäöüß]+", re.IGNORECASE)
 
@@ -32,15 +182,19 @@ def detect_lang(text: str, default: Lang = "de") -> Lang:
     return "de" if de > en else "en"
 
 
-# A sentence ends at . ! ? ; or a line break, but not inside abbreviations like "Hr." "Dr." "ca." "z.B."
-# or numbers like "1,5 Mio." followed by a lowercase word.
-_ABBREV = re.compile(
-    r"(?:\b(?:hr|fr|dr|prof|ca|bzw|z\.b|u\.a|inkl|evtl|ggf|mio|mrd|tsd|nr|st|mr|ms|mrs|vs|etc|approx|"
-    r"jan|feb|mär|apr|jun|jul|aug|sep|sept|okt|oct|nov|dez|dec|kw|gf|std|min|max|abt|zzgl|ggü|usw)\.$)|"
-    r"(?:\b\d{1,2}\.$)",
+# A sentence ends at . ! ? ; or a line break, but not after a title ("Hr." "Dr." "Mr.") or a
+# mid-sentence abbreviation ("ca." "inkl."); after "Mio." or a date it ends only if a capital follows.
+_TITLE_ABBREV = re.compile(
+    r"\b(?:hr|hrn|fr|dr|prof|mr|mrs|ms|st|ca|inkl|bzw|zzgl|evtl|ggf|z\.\s?b|u\.\s?a|vs|approx|nr|abt|ggü|"
+    r"lt|gem|geb|tel|ggfs|v|sog|resp|bspw|insb)\.$",
     re.IGNORECASE,
 )
-_BOUNDARY = re.compile(r"[.!?;…]+[\"“”'»)]*\s+|\n+|\s+[–—-]\s+(?=[A-ZÄÖÜ])|\s*[•·]\s*")
+_SOFT_ABBREV = re.compile(
+    r"(?:\b(?:mio|mrd|tsd|etc|usw|kw|std|min|max|jan|feb|mär|apr|jun|jul|aug|sep|sept|okt|oct|nov|dez|dec|"
+    r"p\.a|j|jhd)\.$)|(?:\d{1,2}\.$)",
+    re.IGNORECASE,
+)
+_BOUNDARY = re.compile(r"[.!?;…]+[\"“”'»)]*\s+|\n+|\s+[–—]\s+|\s+-\s+(?=[A-ZÄÖÜ])|\s*[•·]\s*")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -49,9 +203,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _BOUNDARY.finditer(text):
         candidate = text[start : m.start() + 1].rstrip()
-        if m.group().strip().startswith(".") and _ABBREV.search(candidate):
+        if m.group().lstrip().startswith("."):
+            if _TITLE_ABBREV.search(candidate):
+                continue
             nxt = text[m.end() : m.end() + 1]
-            if not nxt or not nxt.isupper():
+            if _SOFT_ABBREV.search(candidate) and not (nxt.isupper() or nxt.isdigit() is False and not nxt.isalpha()):
                 continue
         end = m.start() + len(m.group().rstrip())
         _add_span(text, start, end, spans)

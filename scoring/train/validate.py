@@ -10,8 +10,17 @@ from pathlib import Path
 RELATIONSHIP = {"kunde", "patient", "unklar"}
 VALUE = {"hoch", "mittel", "niedrig", "unbekannt"}
 REL_SIGNALS = {
-    "k_verstanden", "k_vertrauen", "k_wertschaetzung", "k_augenhoehe", "k_loesung", "k_langfristig",
-    "p_problemfokus", "p_wettbewerb", "p_externe_quellen", "p_bestaetigung", "p_unzufriedenheit",
+    "k_verstanden",
+    "k_vertrauen",
+    "k_wertschaetzung",
+    "k_augenhoehe",
+    "k_loesung",
+    "k_langfristig",
+    "p_problemfokus",
+    "p_wettbewerb",
+    "p_externe_quellen",
+    "p_bestaetigung",
+    "p_unzufriedenheit",
     "p_verantwortung",
 }
 VALUE_SIGNALS = {"v_umsatz", "v_potenzial", "v_multiplikator", "v_bindung"}

@@ -1,0 +1,1 @@
+"""The Telegram front end: access control, HTML rendering, thin handlers, and the PTB application."""

@@ -1,0 +1,122 @@
+"""Feature vectors for clauses and notes: embeddings, their negated copy, scope marks, hashed words, money."""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+
+import numpy as np
+
+from scoring.amounts import Amount, find_amounts
+from scoring.segments import Segment
+
+EMBED_DIM = 512
+HASH_BUCKETS = 2048
+AMOUNT_FEATURES = 4
+FLAG_FEATURES = 6
+
+
+def segment_dim() -> int:
+    return 2 * EMBED_DIM + FLAG_FEATURES + AMOUNT_FEATURES + HASH_BUCKETS
+
+
+def _bucket(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8")) % HASH_BUCKETS
+
+
+def hashed_words(tokens: list[str]) -> np.ndarray:
+    """Unigrams and bigrams of the folded words, hashed and L2-normalised."""
+    vec = np.zeros(HASH_BUCKETS, dtype=np.float32)
+    for tok in tokens:
+        vec[_bucket(tok)] = 1.0
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        vec[_bucket(f"{a} {b}")] = 1.0
+    norm = np.linalg.norm(vec)
+    return vec / norm if norm else vec
+
+
+def amount_features(amounts: list[Amount]) -> list[float]:
+    top = max((a.eur_per_year for a in amounts), default=0.0)
+    return [float(bool(amounts)), math.log10(top + 1.0) / 7.0, float(top >= 1e5), float(top >= 1e6)]
+
+
+def segment_matrix(segments: list[Segment], embeddings: np.ndarray, note: str) -> np.ndarray:
+    """One row per clause. The negated copy of the embedding lets a linear model flip a signal."""
+    amounts = find_amounts(note)
+    rows = np.zeros((len(segments), segment_dim()), dtype=np.float32)
+    for i, seg in enumerate(segments):
+        emb = embeddings[i]
+        inside = [a for a in amounts if a.start >= seg.start and a.end <= seg.end]
+        rows[i, :EMBED_DIM] = emb
+        if seg.negated:
+            rows[i, EMBED_DIM : 2 * EMBED_DIM] = emb
+        o = 2 * EMBED_DIM
+        rows[i, o : o + FLAG_FEATURES] = seg.flags()
+        o += FLAG_FEATURES
+        rows[i, o : o + AMOUNT_FEATURES] = amount_features(inside)
+        o += AMOUNT_FEATURES
+        rows[i, o:] = hashed_words(seg.tokens)
+    return rows
+
+
+# Cues about size that change the value level but are no signal of their own.
+_SMALL = re.compile(
+    r"\b(klein\w*|kleinst\w*|gering\w*|winzig\w*|kaum|wenig|überschaubar\w*|einzelpraxis|ein-mann|"
+    r"small|tiny|minor|modest|little|few|one-man|sole trader|micro|keine (?:expansion|wachstum\w*|"
+    r"investition\w*)|no (?:expansion|growth)|stay small|bleib\w* klein)\b",
+    re.IGNORECASE,
+)
+_LARGE = re.compile(
+    r"\b(größt\w*|groesst\w*|biggest|largest|top[- ]?\d+|konzern\w*|marktführer\w*|market leader|"
+    r"strategisch\w*|strategic|key account|a-kunde|flagship|major|enterprise|nationwide|bundesweit|"
+    r"international\w*|global\w*)\b",
+    re.IGNORECASE,
+)
+
+VALUE_SIGNAL_ORDER = ("v_umsatz", "v_potenzial", "v_multiplikator", "v_bindung")
+
+
+def value_note_features(note: str, value_probs: dict[str, float]) -> np.ndarray:
+    amounts = find_amounts(note)
+    top = max((a.eur_per_year for a in amounts), default=0.0)
+    feats = [value_probs.get(s, 0.0) for s in VALUE_SIGNAL_ORDER]
+    feats += [
+        float(bool(amounts)),
+        math.log10(top + 1.0) / 7.0,
+        float(0 < top < 2e4),
+        float(2e4 <= top < 2e5),
+        float(2e5 <= top < 1e6),
+        float(top >= 1e6),
+        float(bool(_SMALL.search(note))),
+        float(bool(_LARGE.search(note))),
+        float(len(note) < 80),
+    ]
+    return np.asarray(feats, dtype=np.float32)
+
+
+def relationship_note_features(
+    rel_probs: dict[str, list[float]], order: tuple[str, ...], segments: list[Segment]
+) -> np.ndarray:
+    """Per signal its strongest clause and its spread; then the balance between the two poles."""
+    feats: list[float] = []
+    k_max = p_max = k_sum = p_sum = 0.0
+    for sid in order:
+        probs = rel_probs.get(sid, [0.0])
+        top = max(probs)
+        spread = min(sum(probs), 3.0) / 3.0
+        feats += [top, spread]
+        if sid.startswith("k_"):
+            k_max, k_sum = max(k_max, top), k_sum + top
+        else:
+            p_max, p_sum = max(p_max, top), p_sum + top
+    feats += [
+        k_max,
+        p_max,
+        k_sum / 3.0,
+        p_sum / 3.0,
+        (k_sum - p_sum) / 3.0,
+        float(any(s.irony for s in segments)),
+        math.log1p(len(segments)) / 3.0,
+    ]
+    return np.asarray(feats, dtype=np.float32)
