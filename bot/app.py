@@ -11,7 +11,11 @@ from scoring.policy import Policy, default_policy, load_policy_file
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from bot.coach import Coach
+    from bot.commands import Commands
     from bot.intents import IntentRouter
+    from bot.llm import LLMAdvisor
+    from bot.store import Store
     from knowledge.index import KnowledgeIndex
     from knowledge.retrieve import Retriever
     from scoring.detect import Scorer
@@ -60,3 +64,47 @@ class App:
         from bot.intents import IntentRouter
 
         return IntentRouter.default()
+
+    @cached_property
+    def llm(self) -> LLMAdvisor | None:
+        from bot.llm import llm_from_settings
+
+        return llm_from_settings(self.settings, self.policy)
+
+    @cached_property
+    def store(self) -> Store:
+        from bot.store import Store
+
+        return Store.from_settings(self.settings)
+
+    @cached_property
+    def commands(self) -> Commands:
+        from bot.commands import Commands
+
+        return Commands(self.store, self.policy, self.settings)
+
+    @cached_property
+    def coach(self) -> Coach:
+        from bot.coach import Coach
+
+        return Coach(
+            self.router,
+            self.scorer,
+            self.retriever,
+            llm=self.llm,
+            store=self.store,
+            commands=self.commands,
+            store_notes=self.settings.store_notes,
+            default_lang=self.settings.kundenfokus_lang,
+        )
+
+    async def open(self) -> None:
+        """Start what needs the event loop: the database (created and migrated on first use)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.store.open()
+
+    async def close(self) -> None:
+        if "store" in self.__dict__:
+            await self.store.close()
+        if "coach" in self.__dict__:
+            self.coach.close()

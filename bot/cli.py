@@ -11,7 +11,12 @@ import typer
 
 from bot.settings import SettingsError
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True, help="Kunde oder Patient? Coaching for B2B sales reps.")
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Kunde oder Patient? Coaching for B2B sales reps.",
+)
 
 
 def _app():  # noqa: ANN202 - returns bot.app.App; imported late so `--help` stays instant
@@ -62,17 +67,69 @@ def ask(
     k: Annotated[int, typer.Option("-k", min=1, max=10, help="How many passages")] = 3,
 ) -> None:
     """Answer a coaching question from the knowledge base, with sources."""
+    import asyncio
+
+    from bot.console import render_terminal
+    from bot.context import Context
+
     app = _app()
     text = _read_text(question)
     passages = app.retriever.search(text, k=k)
+    reply = asyncio.run(app.coach.ask(text, Context(channel="cli")))
     if as_json:
-        typer.echo(
-            json.dumps({"question": text, "passages": [p.model_dump() for p in passages]}, ensure_ascii=False, indent=2)
-        )
+        payload = {
+            "question": text,
+            "answer": reply.plain_text(),
+            "lang": reply.lang,
+            "sources": [s.model_dump() for s in reply.sources],
+            "passages": [p.model_dump() for p in passages],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    for n, p in enumerate(passages, 1):
-        typer.secho(f"[{n}] {p.title} ({p.source})", bold=True)
-        typer.echo(p.text + "\n")
+    from rich.console import Console
+
+    render_terminal(reply, Console(highlight=False))
+
+
+@cli.command()
+def assess(
+    note: Annotated[str, typer.Argument(help="The call note; - reads stdin")],
+    as_json: Annotated[bool, typer.Option("--json", help="The assessment as JSON")] = False,
+) -> None:
+    """Assess one call note: Kunde/Patient, evidence, value, tier, next step, guidance."""
+    import asyncio
+
+    from bot.console import render_terminal
+    from bot.context import Context
+
+    app = _app()
+    reply = asyncio.run(app.coach.assess(_read_text(note), Context(channel="cli")))
+    if as_json:
+        data = reply.assessment.model_dump() if reply.assessment else {"message": reply.plain_text()}
+        if reply.notice:
+            data["notice"] = reply.notice
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+
+    render_terminal(reply, Console(highlight=False))
+
+
+@cli.command()
+def chat() -> None:
+    """The terminal chat: debriefs, questions and commands, as in Telegram."""
+    from bot.console import run_chat
+
+    run_chat(_app())
+
+
+@cli.command()
+def serve() -> None:
+    """Run the Telegram bot (long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)."""
+    from bot.telegram.main import run
+
+    app = _app()
+    run(app.settings)
 
 
 @cli.command("eval")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -13,25 +11,15 @@ from bot.context import Context
 from bot.replies import Action, Attachment, Block, Reply
 from bot.settings import Settings
 from bot.store import FEEDBACK_VALUES, Store, StoredAssessment
+from scoring.customer import customer_key
 from scoring.models import Lang
 from scoring.policy import Policy
 
-try:  # the canonical normaliser, shared with the scorer, once it exists
-    from scoring.customer import normalise_customer  # type: ignore[import-not-found]
-except ImportError:  # TODO: drop this fallback when scoring/customer.py lands
 
-    _LEGAL = re.compile(r"\b(gmbh|ag|kg|ohg|gbr|se|ug|e\s?k|ev|co|mbh|ltd|inc|llc|plc|corp)\b")
 
-    def normalise_customer(name: str) -> str:
-        """'Müller GmbH & Co. KG' and 'mueller' give the same key."""
-        text = name.casefold()
-        for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-            text = text.replace(src, dst)
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-        text = re.sub(r"[^\w\s]", " ", text)
-        text = _LEGAL.sub(" ", text)
-        return " ".join(text.split())
+def normalise_customer(name: str) -> str:
+    """The same key the scorer stores, so '/kunde Müller GmbH' finds notes about '#MuellerGmbH'."""
+    return customer_key(name) or ""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from scoring.signals import CATALOGUE, polarity_of
 if TYPE_CHECKING:
     from langchain_core.prompts import ChatPromptTemplate
     from langchain_openai import ChatOpenAI
+    from openai import DefaultAsyncHttpxClient
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class LLMAdvisor:
         self._method: StructuredMethod = method
         self._prompts_dir = prompts_dir
         self._chat: ChatOpenAI | None = None
+        self._http: DefaultAsyncHttpxClient | None = None
         self._prompts: dict[str, ChatPromptTemplate] = {}
         retries = settings.openai_max_retries
         self._deadline_s = (
@@ -145,8 +147,13 @@ class LLMAdvisor:
     def _client(self) -> ChatOpenAI:
         if self._chat is None:
             from langchain_openai import ChatOpenAI  # lazy: see the module docstring
+            from openai import DefaultAsyncHttpxClient
 
             key = self._settings.openai_api_key or SecretStr(_DUMMY_KEY)
+            # Our own connection pool instead of langchain-openai's process-wide cached one: pooled
+            # connections belong to the event loop that opened them, and a second loop in the same
+            # process (a CLI run, a test) must not inherit them.
+            self._http = DefaultAsyncHttpxClient()
             self._chat = ChatOpenAI(
                 model=self._settings.openai_model,
                 api_key=key,
@@ -157,8 +164,15 @@ class LLMAdvisor:
                 temperature=0,
                 # Local servers speak chat completions only; never switch to /v1/responses.
                 use_responses_api=False,
+                http_async_client=self._http,
             )
         return self._chat
+
+    async def aclose(self) -> None:
+        """Close the connection pool (at shutdown); the advisor opens a new one if used again."""
+        if self._http is not None:
+            await self._http.aclose()
+        self._http, self._chat = None, None
 
     def _prompt(self, name: str) -> ChatPromptTemplate:
         if name not in self._prompts:

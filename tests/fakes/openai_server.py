@@ -95,8 +95,7 @@ class FakeOpenAI:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def script(self, *behaviours: Behaviour) -> None:
         with self._lock:
@@ -136,10 +135,9 @@ class FakeOpenAI:
             message = {"role": "assistant", "content": None, "refusal": behaviour.body}
         elif behaviour.kind == "structured" and body.get("tools"):
             choice = body.get("tool_choice")
-            if isinstance(choice, dict):
-                name = choice["function"]["name"]
-            else:
-                name = body["tools"][0]["function"]["name"]
+            # Answer with the forced tool, or the first one offered.
+            chosen = choice["function"] if isinstance(choice, dict) else body["tools"][0]["function"]
+            name = chosen["name"]
             call = {
                 "id": f"call_{next(self._ids)}",
                 "type": "function",

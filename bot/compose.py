@@ -1,0 +1,167 @@
+"""Turning an assessment or a set of passages into a short Reply in the rep's language."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from bot.replies import Action, Block, Reply, Source
+from scoring.models import Assessment, Guidance, Lang
+from scoring.signals import CATALOGUE
+
+MAX_QUOTE = 90
+MAX_SIGNALS_SHOWN = 3
+
+REL_TITLE = {
+    "de": {"kunde": "🟢 Kunde", "patient": "🔴 Patient", "unklar": "⚪ Unklar"},
+    "en": {"kunde": "🟢 Kunde (customer)", "patient": "🔴 Patient", "unklar": "⚪ Unclear"},
+}
+VALUE_WORD = {
+    "de": {"hoch": "hoch", "mittel": "mittel", "niedrig": "niedrig", "unbekannt": "unbekannt"},
+    "en": {"hoch": "high", "mittel": "medium", "niedrig": "low", "unbekannt": "unknown"},
+}
+TEXT = {
+    "de": {
+        "value": "Wert", "time": "Zeit", "next": "Nächster Schritt", "ask": "Klären Sie", "guidance": "Dazu",
+        "sources": "Quellen", "no_signals": "Die Notiz zeigt noch kein klares Verhalten des Kunden.",
+        "adverse": "⚠️ Die Notiz erwähnt eine mögliche Nebenwirkung: Bitte melden Sie sie innerhalb der "
+        "vorgeschriebenen Frist an die Arzneimittelsicherheit (Pharmakovigilanz). Der Text dieser Notiz wird "
+        "nicht gespeichert.",
+        "instruction": "Hinweis: Anweisungen an den Bot in der Notiz habe ich ignoriert; bewertet werden nur "
+        "die geschilderten Fakten.",
+        "truncated": "Hinweis: Die Notiz war sehr lang; bewertet habe ich die ersten {n} Zeichen.",
+        "fb_ok": "✅ passt", "fb_kunde": "⬆ eher Kunde", "fb_patient": "⬇ eher Patient",
+        "answer_intro": "Kurz gesagt:", "nothing": "Dazu finde ich in der Wissensbasis nichts Passendes, und "
+        "ich will nichts erfinden. Fragen Sie gern zu Kunden und Patienten, Zeiteinteilung, A-D-Stufen, "
+        "Kundenwert, Key Accounts, KOLs oder Gesprächsführung.",
+    },
+    "en": {
+        "value": "Value", "time": "Time", "next": "Next step", "ask": "Settle it", "guidance": "Guidance",
+        "sources": "Sources", "no_signals": "The note does not show any clear behaviour of the customer yet.",
+        "adverse": "⚠️ The note mentions a possible side effect: please report it to drug safety "
+        "(pharmacovigilance) within the required time. The text of this note is not stored.",
+        "instruction": "Note: I ignored instructions to the bot inside the note; only the facts described count.",
+        "truncated": "Note: the note was very long; I assessed its first {n} characters.",
+        "fb_ok": "✅ fits", "fb_kunde": "⬆ more Kunde", "fb_patient": "⬇ more Patient",
+        "answer_intro": "In short:", "nothing": "I find nothing fitting in the knowledge base for that, and I "
+        "won't make things up. Ask me about customers and patients, time allocation, A-D tiers, customer "
+        "value, key accounts, KOLs or conversation technique.",
+    },
+}
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+
+
+def feedback_actions(assessment_id: int | None, lang: Lang) -> list[Action]:
+    if assessment_id is None:
+        return []
+    t = TEXT[lang]
+    return [
+        Action(label=t["fb_ok"], data=f"fb:{assessment_id}:ok"),
+        Action(label=t["fb_kunde"], data=f"fb:{assessment_id}:kunde"),
+        Action(label=t["fb_patient"], data=f"fb:{assessment_id}:patient"),
+    ]
+
+
+def debrief_reply(a: Assessment, lang: Lang, scored_chars: int) -> Reply:
+    """Relationship, the strongest evidence, value, tier and time, the next step, 1-2 passages."""
+    t = TEXT[lang]
+    title = f"{REL_TITLE[lang][a.relationship]} ({a.confidence:.0%}) · Tier {a.tier.name} – {a.tier.label}"
+    blocks = [Block(kind="title", text=title)]
+    shown = a.relationship_signals[:MAX_SIGNALS_SHOWN]
+    if shown:
+        blocks.append(
+            Block(
+                kind="bullets",
+                items=[f"{CATALOGUE[s.id].label(lang)}: „{shorten(s.quote, MAX_QUOTE)}“" for s in shown]
+                if lang == "de"
+                else [f'{CATALOGUE[s.id].label(lang)}: "{shorten(s.quote, MAX_QUOTE)}"' for s in shown],
+            )
+        )
+    else:
+        blocks.append(Block(text=t["no_signals"]))
+    value_line = f"{t['value']}: {VALUE_WORD[lang][a.value.level]}"
+    if a.value.signals:
+        value_line += " (" + ", ".join(CATALOGUE[s.id].label(lang) for s in a.value.signals[:3]) + ")"
+    blocks.append(Block(text=value_line))
+    blocks.append(Block(text=f"{t['time']}: {a.tier.time_investment}"))
+    label = t["ask"] if a.next_step.is_question else t["next"]
+    blocks.append(Block(text=f"👉 {label}: {a.next_step.action}"))
+    sources = []
+    if a.guidance:
+        items = []
+        for n, g in enumerate(a.guidance, 1):
+            items.append(f"{g.title}: {shorten(first_sentences(g.text, 2), 200)} [{n}]")
+            sources.append(Source(n=n, title=g.title, source=g.source))
+        blocks.append(Block(kind="bullets", items=items))
+    if "adverse_event" in a.flags:
+        blocks.append(Block(kind="hint", text=t["adverse"]))
+    if "instruction_ignored" in a.flags:
+        blocks.append(Block(kind="hint", text=t["instruction"]))
+    if "truncated" in a.flags:
+        blocks.append(Block(kind="hint", text=t["truncated"].format(n=scored_chars)))
+    return Reply(intent="debrief", lang=lang, blocks=blocks, sources=sources, assessment=a)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ\"„])")
+
+
+def first_sentences(text: str, n: int) -> str:
+    body = text.split("\n", 1)[1] if "\n" in text else text  # skip the section heading
+    return " ".join(_SENTENCE.split(body.strip())[:n])
+
+
+def split_sentences(text: str) -> list[str]:
+    body = text.split("\n", 1)[1] if "\n" in text else text
+    return [s.strip() for s in _SENTENCE.split(" ".join(body.split())) if len(s.strip()) > 25]
+
+
+def answer_reply(
+    question_vec: np.ndarray, passages: list[Guidance], embed, lang: Lang, max_points: int = 4
+) -> Reply:
+    """An extractive answer: the passage sentences closest to the question, each with its source number."""
+    candidates: list[tuple[int, str]] = []
+    for n, p in enumerate(passages, 1):
+        candidates += [(n, s) for s in split_sentences(p.text)[:8]]
+    if not candidates:
+        return Reply(intent="question", lang=lang, blocks=[Block(text=TEXT[lang]["nothing"])])
+    vectors = embed([s for _, s in candidates])
+    scores = vectors @ question_vec
+    # Earlier passages rank higher; within that, sentences closest to the question.
+    order = np.argsort(-(scores - 0.03 * np.array([n for n, _ in candidates])))
+    picked: list[tuple[int, int, str]] = []
+    per_passage: dict[int, int] = {}
+    for i in order:
+        n, sentence = candidates[int(i)]
+        if per_passage.get(n, 0) >= 2:
+            continue
+        per_passage[n] = per_passage.get(n, 0) + 1
+        picked.append((n, int(i), sentence))
+        if len(picked) == max_points:
+            break
+    picked.sort(key=lambda item: (item[0], item[1]))
+    used = sorted({n for n, _, _ in picked})
+    renumber = {old: new for new, old in enumerate(used, 1)}
+    items = [f"{shorten(s, 260)} [{renumber[n]}]" for n, _, s in picked]
+    sources = [Source(n=renumber[n], title=passages[n - 1].title, source=passages[n - 1].source) for n in used]
+    blocks = [Block(kind="title", text=TEXT[lang]["answer_intro"]), Block(kind="bullets", items=items)]
+    return Reply(intent="question", lang=lang, blocks=blocks, sources=sources)
+
+
+def sources_block(reply: Reply) -> None:
+    """Append the numbered source list (renderers may also use `reply.sources` directly)."""
+    if reply.sources:
+        t = TEXT[reply.lang]
+        items = [f"[{s.n}] {s.title} ({s.source})" for s in reply.sources]
+        reply.blocks.append(Block(kind="source_list", text=t["sources"], items=items))
+
+
+def nothing_found(lang: Lang) -> Reply:
+    return Reply(intent="question", lang=lang, blocks=[Block(text=TEXT[lang]["nothing"])])
