@@ -16,7 +16,6 @@ from scoring.models import Lang
 from scoring.policy import Policy
 
 
-
 def normalise_customer(name: str) -> str:
     """The same key the scorer stores, so '/kunde Müller GmbH' finds notes about '#MuellerGmbH'."""
     return customer_key(name) or ""

@@ -70,8 +70,9 @@ def find_amounts(text: str) -> list[Amount]:
         has_currency = bool(m.group("pre") or m.group("post"))
         if not scale and not has_currency:
             continue
-        if scale == "m" and not has_currency and not _PER_YEAR.match(text[m.end() :]):
-            continue  # "3 m" is more often metres or months than millions
+        glued_capital_m = m.group("scale") == "M" and text[m.start("scale") - 1].isdigit()
+        if scale == "m" and not (has_currency or glued_capital_m or _PER_YEAR.match(text[m.end() :])):
+            continue  # "3 m" is more often metres or months than millions; "1.8M" is money
         before = text[max(0, m.start("num") - 1) : m.start("num")]
         if before.isalpha() and not m.group("pre"):
             continue  # part of a word or code like "KW23", "Q3"

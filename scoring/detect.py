@@ -66,18 +66,19 @@ class Scorer:
             return self._empty(lang, customer, flags)
 
         vectors = self.embed([s.text for s in segments])
-        probs = self.model.signal_probs(segment_matrix(segments, vectors, scored_text))
+        matrix = segment_matrix(segments, vectors, scored_text)
+        probs = self.model.signal_probs(matrix)
         hits = self._hits(segments, probs, scored_text)
 
         rel_probs = {sid: probs[:, self._index[sid]].tolist() for sid in RELATIONSHIP_SIGNALS}
-        rel_p = self.model.relationship_probs(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, segments))
+        rel_p = self.model.relationship_probs(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, segments, matrix))
         relationship = self.model.rel_labels[int(np.argmax(rel_p))]
         confidence = float(np.max(rel_p))
         if confidence < MIN_CONFIDENCE:
             relationship = "unklar"
 
         val_max = {sid: float(probs[:, self._index[sid]].max()) for sid in VALUE_SIGNALS}
-        val_p = self.model.value_probs(value_note_features(scored_text, val_max))
+        val_p = self.model.value_probs(value_note_features(scored_text, val_max, matrix))
         level = self.model.val_labels[int(np.argmax(val_p))]
 
         rel_hits = [h for h in hits if h.polarity != "value"]

@@ -77,7 +77,23 @@ _LARGE = re.compile(
 VALUE_SIGNAL_ORDER = ("v_umsatz", "v_potenzial", "v_multiplikator", "v_bindung")
 
 
-def value_note_features(note: str, value_probs: dict[str, float]) -> np.ndarray:
+def note_embedding(rows: np.ndarray) -> np.ndarray:
+    """The mean clause embedding and its negated copy: the note's overall tone, beside the signals."""
+    if len(rows) == 0:
+        return np.zeros(2 * EMBED_DIM, dtype=np.float32)
+    return rows[:, : 2 * EMBED_DIM].mean(axis=0)
+
+
+_QUANTITY = re.compile(
+    r"\b\d[\d.,]*\s?(?:[a-zäöüß]+\.?\s?)?(?:/|pro|per|a|im|je)\s?(?:jahr|j|monat|woche|tag|year|yr|month|week|day|"
+    r"quartal|quarter)\b|\b\d[\d.,]*\s?(?:mitarbeiter\w*|ma|employees|staff|lizenzen|licen[cs]es|seats|fahrzeug\w*|fzg|"
+    r"trucks|lkw|paletten|pallets|ladungen|loads|pakete|parcels|betten|beds|kliniken|hospitals|filialen|branches|"
+    r"standorte|sites|praxen|patient\w*|pts|pat\.|maschinen|machines|anlagen|tonnen|tons|stück|units)\b",
+    re.IGNORECASE,
+)
+
+
+def value_note_features(note: str, value_probs: dict[str, float], rows: np.ndarray) -> np.ndarray:
     amounts = find_amounts(note)
     top = max((a.eur_per_year for a in amounts), default=0.0)
     feats = [value_probs.get(s, 0.0) for s in VALUE_SIGNAL_ORDER]
@@ -91,12 +107,13 @@ def value_note_features(note: str, value_probs: dict[str, float]) -> np.ndarray:
         float(bool(_SMALL.search(note))),
         float(bool(_LARGE.search(note))),
         float(len(note) < 80),
+        float(bool(_QUANTITY.search(note))),
     ]
-    return np.asarray(feats, dtype=np.float32)
+    return np.concatenate([np.asarray(feats, dtype=np.float32), note_embedding(rows)[:EMBED_DIM]])
 
 
 def relationship_note_features(
-    rel_probs: dict[str, list[float]], order: tuple[str, ...], segments: list[Segment]
+    rel_probs: dict[str, list[float]], order: tuple[str, ...], segments: list[Segment], rows: np.ndarray
 ) -> np.ndarray:
     """Per signal its strongest clause and its spread; then the balance between the two poles."""
     feats: list[float] = []
@@ -119,4 +136,4 @@ def relationship_note_features(
         float(any(s.irony for s in segments)),
         math.log1p(len(segments)) / 3.0,
     ]
-    return np.asarray(feats, dtype=np.float32)
+    return np.concatenate([np.asarray(feats, dtype=np.float32), note_embedding(rows)])

@@ -6,8 +6,10 @@ import asyncio
 import logging
 import re
 import secrets
+import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.app import App
 from bot.commands import Commands
 from bot.settings import Settings, SettingsError
 from bot.store import Store
@@ -114,8 +117,16 @@ class RetryingRateLimiter(AIORateLimiter):
             except RetryAfter as exc:
                 if attempt == retries:
                     raise
-                await asyncio.sleep(exc.retry_after.total_seconds() + 0.1)  # type: ignore[union-attr]
+                await asyncio.sleep(_seconds(exc) + 0.1)
         raise AssertionError("unreachable")
+
+
+def _seconds(exc: RetryAfter) -> float:
+    # PTB 22 returns an int or a timedelta depending on PTB_TIMEDELTA, and warns on the int.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _retryable(exc: NetworkError, endpoint: str) -> bool:
@@ -232,13 +243,16 @@ def startup_problem(settings: Settings) -> str | None:
 
 
 def run(settings: Settings, coach: h.CoachLike | None = None, commands: Commands | None = None,
-        store: Store | None = None, reindex: h.Reindex | None = None) -> None:
-    """`kundenfokus serve`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set. Stops on SIGTERM."""
+        store: Store | None = None, reindex: h.Reindex | None = None, root: App | None = None) -> None:
+    """`kundenfokus serve`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set. Stops on SIGTERM.
+
+    Services not given are taken from `root` (the composition root, bot/app.py), built if absent.
+    """
     problem = startup_problem(settings)
     if problem:
         raise SettingsError(problem)
-    if coach is None or store is None or commands is None:
-        coach, commands, store, reindex = _compose(settings, coach, commands, store, reindex)
+    if coach is None or store is None or commands is None or reindex is None:
+        coach, commands, store, reindex = _compose(root or App(settings), coach, commands, store, reindex)
     app = build_application(settings, coach, commands, store, reindex)
     # run_polling / run_webhook stop on SIGINT, SIGTERM and SIGABRT: the updater stops fetching,
     # handlers in flight finish, the last offsets are confirmed, then post_shutdown closes the store.
@@ -255,16 +269,21 @@ def run(settings: Settings, coach: h.CoachLike | None = None, commands: Commands
     else:
         app.run_polling(poll_interval=0, timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES,
                         bootstrap_retries=5)
+    close = getattr(coach, "close", None)
+    if callable(close):  # the coach's worker thread; the store was closed in post_shutdown
+        close()
 
 
-def _compose(settings: Settings, coach: h.CoachLike | None, commands: Commands | None,
+def _compose(root: App, coach: h.CoachLike | None, commands: Commands | None,
              store: Store | None, reindex: h.Reindex | None
              ) -> tuple[h.CoachLike, Commands, Store, h.Reindex | None]:
-    """The missing services from the composition root (bot/app.py)."""
-    from bot.app import App
+    """The missing services from the composition root."""
+    root.settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    root = App(settings)
-    store = store or getattr(root, "store", None) or Store.from_settings(settings)
-    coach = coach or root.coach  # type: ignore[attr-defined]
-    commands = commands or Commands(store, root.policy, settings)
-    return coach, commands, store, reindex
+    async def reindex_knowledge() -> str:
+        # Embedding is CPU-bound: a worker thread keeps the bot answering meanwhile.
+        report = await asyncio.to_thread(root.index.sync, [])
+        return str(report.summary())
+
+    return (coach or root.coach, commands or root.commands, store or root.store,
+            reindex or reindex_knowledge)

@@ -33,7 +33,8 @@ def addressed(message: Message, bot_username: str, bot_id: int) -> bool:
         return not target or target.casefold() == bot_username.casefold()
     for entity in entities:
         if entity.type == MessageEntity.MENTION:
-            if text[entity.offset + 1 : entity.offset + entity.length].casefold() == bot_username.casefold():
+            # parse_entity counts in UTF-16 like Telegram does; a plain slice is off after an emoji.
+            if message.parse_entity(entity).lstrip("@").casefold() == bot_username.casefold():
                 return True
         elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
             return True

@@ -80,7 +80,8 @@ def _block(block: Block, limit: int) -> list[str]:
         # A long list becomes several paragraphs at item boundaries, never inside a tag.
         return _pack(lines, "\n", limit)
     if block.kind == "source_list":
-        return _piece("\n".join(block.items), _WRAPS["source_list"], limit)
+        heading = _piece(block.text, _WRAPS["title"], limit)
+        return _pack(heading + _piece("\n".join(block.items), _WRAPS["source_list"], limit), "\n", limit)
     return _piece(block.text, _WRAPS.get(block.kind, _Wrap()), limit)
 
 
@@ -170,13 +171,13 @@ def feedback_row(assessment_id: int, lang: Lang, chosen: str | None = None) -> l
 
 
 def keyboard(reply: Reply, chosen: str | None = None) -> InlineKeyboardMarkup | None:
-    """The reply's actions as buttons (two per row), plus the feedback row under an assessment."""
-    rows: list[list[InlineKeyboardButton]] = []
-    if reply.assessment_id is not None and reply.assessment is not None:
-        rows.append(feedback_row(reply.assessment_id, reply.lang, chosen))
-    buttons = [_button(a) for a in reply.actions if not a.data.startswith("fb:")]
-    usable = [b for b in buttons if b is not None]
-    rows.extend(usable[i : i + 2] for i in range(0, len(usable), 2))
+    """The reply's actions as buttons: feedback in one row (added if the coach gave none), others two a row."""
+    feedback = [b for b in (_button(a) for a in reply.actions if a.data.startswith("fb:")) if b is not None]
+    others = [b for b in (_button(a) for a in reply.actions if not a.data.startswith("fb:")) if b is not None]
+    if not feedback and reply.assessment_id is not None and reply.assessment is not None:
+        feedback = feedback_row(reply.assessment_id, reply.lang, chosen)
+    rows = [feedback] if feedback else []
+    rows.extend(others[i : i + 2] for i in range(0, len(others), 2))
     return InlineKeyboardMarkup(rows) if rows else None
 
 

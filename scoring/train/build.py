@@ -1,10 +1,12 @@
 """Build scoring/model/scorer.npz from the training notes in scoring/train/data/.
 
     python -m scoring.train.build            # trains, prints cross-validated figures, writes the model
+    python -m scoring.train.build --cv-only  # only the cross-validated figures
 
 Clause classifiers (one per signal) are trained on clauses labelled by the notes' evidence quotes; the
 note-level relationship and value classifiers are trained on out-of-fold clause predictions, so they
-learn from the same kind of noisy input they get at run time. The dev evaluation set is never read here.
+learn from the same kind of noisy input they get at run time. The dev evaluation set is never read here:
+every choice is made on cross-validation over the training notes.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from scoring import metrics
 from scoring.features import relationship_note_features, segment_matrix, value_note_features
-from scoring.model import MODEL_FILE, ScoringModel
+from scoring.model import MODEL_FILE, ScoringModel, sigmoid
 from scoring.segments import Segment, segment_note
 from scoring.signals import ALL_SIGNALS, RELATIONSHIP_SIGNALS, VALUE_SIGNALS
 from scoring.train.learn import best_threshold, train_ovr, train_softmax
@@ -29,6 +33,25 @@ REL_LABELS = ("kunde", "patient", "unklar")
 VAL_LABELS = ("hoch", "mittel", "niedrig", "unbekannt")
 FOLDS = 5
 SEED = 7
+
+
+@dataclass
+class Config:
+    seg_l2: float = 1e-4
+    seg_steps: int = 600
+    seg_lr: float = 0.05
+    note_l2: float = 1e-3
+    note_steps: int = 1000
+
+
+@dataclass
+class Dataset:
+    notes: list[dict]
+    segments: list[list[Segment]]
+    x: np.ndarray
+    y: np.ndarray
+    owner: np.ndarray
+    folds: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
 
 def load_notes() -> list[dict]:
@@ -58,103 +81,103 @@ def clause_labels(note: dict, segments: list[Segment]) -> np.ndarray:
     return y
 
 
-def main() -> int:
+def prepare(notes: list[dict]) -> Dataset:
     from knowledge.embeddings import USEEmbeddings
 
+    per_note = [[s for s in segment_note(n["text"]) if not s.instruction] for n in notes]
+    texts = [s.text for segs in per_note for s in segs]
+    vectors = USEEmbeddings().embed_array(texts)
+    xs, ys, owner = [], [], []
+    offset = 0
+    for i, (note, segs) in enumerate(zip(notes, per_note, strict=True)):
+        if not segs:
+            continue
+        v = vectors[offset : offset + len(segs)]
+        offset += len(segs)
+        xs.append(segment_matrix(segs, v, note["text"]))
+        ys.append(clause_labels(note, segs))
+        owner += [i] * len(segs)
+    folds = np.random.default_rng(SEED).integers(0, FOLDS, size=len(notes))
+    return Dataset(notes, per_note, np.vstack(xs), np.vstack(ys), np.asarray(owner), folds)
+
+
+def note_features(ds: Dataset, probs: np.ndarray, thresholds: np.ndarray) -> tuple:
+    rel_x, val_x, rel_y, val_y, gold_sig, pred_sig = [], [], [], [], [], []
+    for i, note in enumerate(ds.notes):
+        rows = ds.owner == i
+        p = probs[rows] if rows.any() else np.zeros((1, len(ALL_SIGNALS)), np.float32)
+        rel_probs = {sid: p[:, ALL_SIGNALS.index(sid)].tolist() for sid in RELATIONSHIP_SIGNALS}
+        rel_x.append(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, ds.segments[i], ds.x[rows]))
+        val_max = {sid: float(p[:, ALL_SIGNALS.index(sid)].max()) for sid in VALUE_SIGNALS}
+        val_x.append(value_note_features(note["text"], val_max, ds.x[rows]))
+        rel_y.append(REL_LABELS.index(note["label"]))
+        val_y.append(VAL_LABELS.index(note["value"]))
+        gold_sig.append({h["id"] for h in note["signals"] + note["value_signals"]})
+        pred_sig.append({sid for j, sid in enumerate(ALL_SIGNALS) if p[:, j].max() >= thresholds[j]})
+    return np.vstack(rel_x), np.vstack(val_x), np.asarray(rel_y), np.asarray(val_y), gold_sig, pred_sig
+
+
+def out_of_fold(ds: Dataset, cfg: Config) -> np.ndarray:
+    oof = np.zeros_like(ds.y)
+    for f in range(FOLDS):
+        train = ds.folds[ds.owner] != f
+        w, b = train_ovr(ds.x[train], ds.y[train], l2=cfg.seg_l2, steps=cfg.seg_steps, lr=cfg.seg_lr)
+        oof[~train] = sigmoid(ds.x[~train] @ w + b)
+    return oof
+
+
+def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
+    oof = out_of_fold(ds, cfg)
+    thresholds = np.array([best_threshold(oof[:, j], ds.y[:, j] > 0) for j in range(len(ALL_SIGNALS))])
+    rel_x, val_x, rel_y, val_y, gold_sig, pred_sig = note_features(ds, oof, thresholds)
+    rel_pred, val_pred = np.zeros_like(rel_y), np.zeros_like(val_y)
+    for f in range(FOLDS):
+        tr = ds.folds != f
+        w, b = train_softmax(rel_x[tr], rel_y[tr], len(REL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+        rel_pred[~tr] = np.argmax(rel_x[~tr] @ w + b, axis=1)
+        w, b = train_softmax(val_x[tr], val_y[tr], len(VAL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+        val_pred[~tr] = np.argmax(val_x[~tr] @ w + b, axis=1)
+    g, p = [REL_LABELS[i] for i in rel_y], [REL_LABELS[i] for i in rel_pred]
+    return {
+        "relationship_accuracy": round(metrics.accuracy(g, p) or 0, 3),
+        "relationship_macro_f1": round(metrics.macro_f1(g, p, REL_LABELS) or 0, 3),
+        "value_accuracy": round(metrics.accuracy(list(val_y), list(val_pred)) or 0, 3),
+        "signal_micro_f1": round(metrics.micro_f1(gold_sig, pred_sig) or 0, 3),
+    }
+
+
+def fit(ds: Dataset, cfg: Config) -> ScoringModel:
+    oof = out_of_fold(ds, cfg)
+    thresholds = np.array([best_threshold(oof[:, j], ds.y[:, j] > 0) for j in range(len(ALL_SIGNALS))], np.float32)
+    rel_x, val_x, rel_y, val_y, _, _ = note_features(ds, oof, thresholds)
+    seg_w, seg_b = train_ovr(ds.x, ds.y, l2=cfg.seg_l2, steps=cfg.seg_steps, lr=cfg.seg_lr)
+    rel_w, rel_b = train_softmax(rel_x, rel_y, len(REL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+    val_w, val_b = train_softmax(val_x, val_y, len(VAL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+    return ScoringModel(
+        signal_ids=ALL_SIGNALS, seg_w=seg_w, seg_b=seg_b, thresholds=thresholds, rel_labels=REL_LABELS,
+        rel_w=rel_w, rel_b=rel_b, val_labels=VAL_LABELS, val_w=val_w, val_b=val_b,
+        info={"notes": len(ds.notes), "clauses": int(len(ds.x)), "config": cfg.__dict__},
+    )
+
+
+def main(argv: list[str]) -> int:
     started = time.perf_counter()
     notes = load_notes()
     if not notes:
         print("no training notes in", DATA)
         return 1
-    embed = USEEmbeddings().embed_array
-    per_note = []
-    for note in notes:
-        segs = [s for s in segment_note(note["text"]) if not s.instruction]
-        per_note.append(segs)
-    all_texts = [s.text for segs in per_note for s in segs]
-    vectors = embed(all_texts)
-    xs, ys, owner = [], [], []
-    offset = 0
-    for i, (note, segs) in enumerate(zip(notes, per_note, strict=True)):
-        v = vectors[offset : offset + len(segs)]
-        offset += len(segs)
-        xs.append(segment_matrix(segs, v, note["text"]) if segs else np.zeros((0, v.shape[1] if v.size else 1)))
-        ys.append(clause_labels(note, segs))
-        owner += [i] * len(segs)
-    x = np.vstack([a for a in xs if len(a)]).astype(np.float32)
-    y = np.vstack([a for a in ys if len(a)]).astype(np.float32)
-    owner_arr = np.asarray(owner)
-    print(
-        f"{len(notes)} notes, {len(x)} clauses, {x.shape[1]} features; embedded in "
-        f"{time.perf_counter() - started:.1f} s"
-    )
-
-    rng = np.random.default_rng(SEED)
-    fold_of_note = rng.integers(0, FOLDS, size=len(notes))
-    oof = np.zeros_like(y)
-    for f in range(FOLDS):
-        train = fold_of_note[owner_arr] != f
-        w, b = train_ovr(x[train], y[train])
-        oof[~train] = 1 / (1 + np.exp(-(x[~train] @ w + b)))
-    thresholds = np.array([best_threshold(oof[:, j], y[:, j] > 0) for j in range(len(ALL_SIGNALS))], np.float32)
-
-    rel_x, val_x, rel_y, val_y, gold_sig, pred_sig = [], [], [], [], [], []
-    for i, note in enumerate(notes):
-        rows = owner_arr == i
-        p = oof[rows] if rows.any() else np.zeros((1, len(ALL_SIGNALS)), np.float32)
-        rel_probs = {sid: p[:, ALL_SIGNALS.index(sid)].tolist() for sid in RELATIONSHIP_SIGNALS}
-        rel_x.append(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, per_note[i]))
-        val_max = {sid: float(p[:, ALL_SIGNALS.index(sid)].max()) for sid in VALUE_SIGNALS}
-        val_x.append(value_note_features(note["text"], val_max))
-        rel_y.append(REL_LABELS.index(note["label"]))
-        val_y.append(VAL_LABELS.index(note["value"]))
-        gold_sig.append({h["id"] for h in note["signals"] + note["value_signals"]})
-        pred_sig.append({sid for j, sid in enumerate(ALL_SIGNALS) if p[:, j].max() >= thresholds[j]})
-    rel_x_arr, val_x_arr = np.vstack(rel_x), np.vstack(val_x)
-    rel_y_arr, val_y_arr = np.asarray(rel_y), np.asarray(val_y)
-
-    _report_cv(rel_x_arr, rel_y_arr, val_x_arr, val_y_arr, fold_of_note, gold_sig, pred_sig)
-
-    seg_w, seg_b = train_ovr(x, y)
-    rel_w, rel_b = train_softmax(rel_x_arr, rel_y_arr, len(REL_LABELS))
-    val_w, val_b = train_softmax(val_x_arr, val_y_arr, len(VAL_LABELS))
-    model = ScoringModel(
-        signal_ids=ALL_SIGNALS,
-        seg_w=seg_w,
-        seg_b=seg_b,
-        thresholds=thresholds,
-        rel_labels=REL_LABELS,
-        rel_w=rel_w,
-        rel_b=rel_b,
-        val_labels=VAL_LABELS,
-        val_w=val_w,
-        val_b=val_b,
-        info={"notes": len(notes), "clauses": int(len(x)), "built_s": round(time.perf_counter() - started, 1)},
-    )
+    ds = prepare(notes)
+    print(f"{len(notes)} notes, {len(ds.x)} clauses, {ds.x.shape[1]} features ({time.perf_counter() - started:.1f} s)")
+    cfg = Config()
+    print("cross-validated on the training notes:", json.dumps(cross_validate(ds, cfg)))
+    if "--cv-only" in argv:
+        return 0
+    model = fit(ds, cfg)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_bytes(model.to_bytes())
     print(f"wrote {OUT} ({OUT.stat().st_size // 1024} KiB) in {time.perf_counter() - started:.1f} s")
     return 0
 
 
-def _report_cv(rel_x, rel_y, val_x, val_y, folds, gold_sig, pred_sig) -> None:
-    from scoring import metrics
-
-    rel_pred = np.zeros_like(rel_y)
-    val_pred = np.zeros_like(val_y)
-    for f in range(FOLDS):
-        tr = folds != f
-        w, b = train_softmax(rel_x[tr], rel_y[tr], len(REL_LABELS))
-        rel_pred[~tr] = np.argmax(rel_x[~tr] @ w + b, axis=1)
-        w, b = train_softmax(val_x[tr], val_y[tr], len(VAL_LABELS))
-        val_pred[~tr] = np.argmax(val_x[~tr] @ w + b, axis=1)
-    g = [REL_LABELS[i] for i in rel_y]
-    p = [REL_LABELS[i] for i in rel_pred]
-    print("cross-validated on the training notes:")
-    print(f"  relationship accuracy {metrics.accuracy(g, p):.3f}  macro-F1 {metrics.macro_f1(g, p, REL_LABELS):.3f}")
-    print(f"  value accuracy {metrics.accuracy(list(val_y), list(val_pred)):.3f}")
-    print(f"  signal micro-F1 {metrics.micro_f1(gold_sig, pred_sig):.3f}")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
