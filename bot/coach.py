@@ -64,10 +64,23 @@ _TOPICS_FOR = {
     ("patient", None): ["umgang-patient", "patient-merkmale", "zeitallokation"],
 }
 ALIASES = {
-    "bewerten": "bewerten", "assess": "bewerten", "frage": "frage", "ask": "frage", "start": "start",
-    "help": "help", "hilfe": "help", "kunde": "kunde", "customer": "kunde", "portfolio": "portfolio",
-    "sprache": "sprache", "language": "sprache", "daten": "daten", "privacy": "daten", "vergessen": "vergessen",
-    "forget": "vergessen", "export": "export",
+    "bewerten": "bewerten",
+    "assess": "bewerten",
+    "frage": "frage",
+    "ask": "frage",
+    "start": "start",
+    "help": "help",
+    "hilfe": "help",
+    "kunde": "kunde",
+    "customer": "kunde",
+    "portfolio": "portfolio",
+    "sprache": "sprache",
+    "language": "sprache",
+    "daten": "daten",
+    "privacy": "daten",
+    "vergessen": "vergessen",
+    "forget": "vergessen",
+    "export": "export",
 }
 
 
@@ -129,9 +142,14 @@ class Coach:
             return _simple("command", lang, UNKNOWN_COMMAND)
         c = self.commands
         dispatch = {
-            "start": lambda: c.start(ctx), "help": lambda: c.help(ctx), "kunde": lambda: c.customer(args, ctx),
-            "portfolio": lambda: c.portfolio(ctx), "sprache": lambda: c.language(args, ctx),
-            "daten": lambda: c.privacy(ctx), "vergessen": lambda: c.forget_prompt(ctx), "export": lambda: c.export(ctx),
+            "start": lambda: c.start(ctx),
+            "help": lambda: c.help(ctx),
+            "kunde": lambda: c.customer(args, ctx),
+            "portfolio": lambda: c.portfolio(ctx),
+            "sprache": lambda: c.language(args, ctx),
+            "daten": lambda: c.privacy(ctx),
+            "vergessen": lambda: c.forget_prompt(ctx),
+            "export": lambda: c.export(ctx),
         }
         return await dispatch[name]()
 
@@ -223,4 +241,3 @@ def _embedder(retriever: Retriever) -> Any:
     if hasattr(emb, "embed_array"):
         return emb.embed_array
     return lambda texts: np.asarray(emb.embed_documents(texts), dtype=np.float32)
-

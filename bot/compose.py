@@ -23,28 +23,44 @@ VALUE_WORD = {
 }
 TEXT = {
     "de": {
-        "value": "Wert", "time": "Zeit", "next": "Nächster Schritt", "ask": "Klären Sie", "guidance": "Dazu",
-        "sources": "Quellen", "no_signals": "Die Notiz zeigt noch kein klares Verhalten des Kunden.",
+        "value": "Wert",
+        "time": "Zeit",
+        "next": "Nächster Schritt",
+        "ask": "Klären Sie",
+        "guidance": "Dazu",
+        "sources": "Quellen",
+        "no_signals": "Die Notiz zeigt noch kein klares Verhalten des Kunden.",
         "adverse": "⚠️ Die Notiz erwähnt eine mögliche Nebenwirkung: Bitte melden Sie sie innerhalb der "
         "vorgeschriebenen Frist an die Arzneimittelsicherheit (Pharmakovigilanz). Der Text dieser Notiz wird "
         "nicht gespeichert.",
         "instruction": "Hinweis: Anweisungen an den Bot in der Notiz habe ich ignoriert; bewertet werden nur "
         "die geschilderten Fakten.",
         "truncated": "Hinweis: Die Notiz war sehr lang; bewertet habe ich die ersten {n} Zeichen.",
-        "fb_ok": "✅ passt", "fb_kunde": "⬆ eher Kunde", "fb_patient": "⬇ eher Patient",
-        "answer_intro": "Kurz gesagt:", "nothing": "Dazu finde ich in der Wissensbasis nichts Passendes, und "
+        "fb_ok": "✅ passt",
+        "fb_kunde": "⬆ eher Kunde",
+        "fb_patient": "⬇ eher Patient",
+        "answer_intro": "Kurz gesagt:",
+        "nothing": "Dazu finde ich in der Wissensbasis nichts Passendes, und "
         "ich will nichts erfinden. Fragen Sie gern zu Kunden und Patienten, Zeiteinteilung, A-D-Stufen, "
         "Kundenwert, Key Accounts, KOLs oder Gesprächsführung.",
     },
     "en": {
-        "value": "Value", "time": "Time", "next": "Next step", "ask": "Settle it", "guidance": "Guidance",
-        "sources": "Sources", "no_signals": "The note does not show any clear behaviour of the customer yet.",
+        "value": "Value",
+        "time": "Time",
+        "next": "Next step",
+        "ask": "Settle it",
+        "guidance": "Guidance",
+        "sources": "Sources",
+        "no_signals": "The note does not show any clear behaviour of the customer yet.",
         "adverse": "⚠️ The note mentions a possible side effect: please report it to drug safety "
         "(pharmacovigilance) within the required time. The text of this note is not stored.",
         "instruction": "Note: I ignored instructions to the bot inside the note; only the facts described count.",
         "truncated": "Note: the note was very long; I assessed its first {n} characters.",
-        "fb_ok": "✅ fits", "fb_kunde": "⬆ more Kunde", "fb_patient": "⬇ more Patient",
-        "answer_intro": "In short:", "nothing": "I find nothing fitting in the knowledge base for that, and I "
+        "fb_ok": "✅ fits",
+        "fb_kunde": "⬆ more Kunde",
+        "fb_patient": "⬇ more Patient",
+        "answer_intro": "In short:",
+        "nothing": "I find nothing fitting in the knowledge base for that, and I "
         "won't make things up. Ask me about customers and patients, time allocation, A-D tiers, customer "
         "value, key accounts, KOLs or conversation technique.",
     },
@@ -120,12 +136,15 @@ def first_sentences(text: str, n: int) -> str:
 
 def split_sentences(text: str) -> list[str]:
     body = text.split("\n", 1)[1] if "\n" in text else text
-    return [s.strip() for s in _SENTENCE.split(" ".join(body.split())) if len(s.strip()) > 25]
+    # Questions in a passage are usually its sub-headings, not answers.
+    return [
+        s.strip()
+        for s in _SENTENCE.split(" ".join(body.split()))
+        if len(s.strip()) > 25 and not s.strip().endswith("?")
+    ]
 
 
-def answer_reply(
-    question_vec: np.ndarray, passages: list[Guidance], embed, lang: Lang, max_points: int = 4
-) -> Reply:
+def answer_reply(question_vec: np.ndarray, passages: list[Guidance], embed, lang: Lang, max_points: int = 4) -> Reply:
     """An extractive answer: the passage sentences closest to the question, each with its source number."""
     candidates: list[tuple[int, str]] = []
     for n, p in enumerate(passages, 1):
@@ -147,10 +166,17 @@ def answer_reply(
         if len(picked) == max_points:
             break
     picked.sort(key=lambda item: (item[0], item[1]))
-    used = sorted({n for n, _, _ in picked})
-    renumber = {old: new for new, old in enumerate(used, 1)}
-    items = [f"{shorten(s, 260)} [{renumber[n]}]" for n, _, s in picked]
-    sources = [Source(n=renumber[n], title=passages[n - 1].title, source=passages[n - 1].source) for n in used]
+    # Two passages of one document share one source number.
+    numbers: dict[tuple[str, str], int] = {}
+    sources: list[Source] = []
+    items = []
+    for n, _, sentence in picked:
+        p = passages[n - 1]
+        key = (p.title, p.source)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            sources.append(Source(n=numbers[key], title=p.title, source=p.source))
+        items.append(f"{shorten(sentence, 260)} [{numbers[key]}]")
     blocks = [Block(kind="title", text=TEXT[lang]["answer_intro"]), Block(kind="bullets", items=items)]
     return Reply(intent="question", lang=lang, blocks=blocks, sources=sources)
 

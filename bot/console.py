@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -55,22 +57,38 @@ def render_terminal(reply: Reply, console: Console) -> None:
     console.print()
 
 
-async def _chat(app: App) -> None:
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
+def _line_reader(app: App) -> Callable[[], Awaitable[str]]:
+    """Line editing and history on a terminal; plain lines when stdin is a pipe (scripts, tests)."""
+    if sys.stdin.isatty():
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
 
+        session: PromptSession[str] = PromptSession(history=FileHistory(str(app.settings.data_dir / "chat_history")))
+        return lambda: session.prompt_async("› ")
+
+    async def read_pipe() -> str:
+        print("› ", end="", flush=True)
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        if not line:
+            raise EOFError
+        return line
+
+    return read_pipe
+
+
+async def _chat(app: App) -> None:
     console = Console(highlight=False)
+    app.settings.data_dir.mkdir(parents=True, exist_ok=True)
     await app.open()
     coach = app.coach
     ctx = Context(user_id=LOCAL_REP_ID, channel="console")
-    app.settings.data_dir.mkdir(parents=True, exist_ok=True)
-    session: PromptSession[str] = PromptSession(history=FileHistory(str(app.settings.data_dir / "chat_history")))
+    read_line = _line_reader(app)
     console.print(Text(WELCOME, style="cyan"))
     last_id: int | None = None
     try:
         while True:
             try:
-                line = await session.prompt_async("› ")
+                line = await read_line()
             except (EOFError, KeyboardInterrupt):
                 break
             text = line.strip()
@@ -82,7 +100,9 @@ async def _chat(app: App) -> None:
             try:
                 if feedback:
                     ok = last_id is not None and await app.store.set_feedback(last_id, LOCAL_REP_ID, feedback)
-                    console.print(Text("Danke, gespeichert." if ok else "Keine Bewertung zum Kommentieren.", style="dim"))
+                    console.print(
+                        Text("Danke, gespeichert." if ok else "Keine Bewertung zum Kommentieren.", style="dim")
+                    )
                     continue
                 with console.status("…", spinner="dots"):
                     reply = await coach.handle(text, ctx)

@@ -199,7 +199,7 @@ class FakeBotApi:
         name = self.checker.method_name(m.group(2)) or m.group(2)
         params, problems = self.checker.check(name, raw, files)
         call = Call(name, params, problems=problems)
-        fault = self._take_fault(name)
+        fault = None if problems else self._take_fault(name)
         if problems:
             self.violations.extend(problems)
             call.status = 404 if self.checker.method_name(name) is None else 400
@@ -207,10 +207,11 @@ class FakeBotApi:
                 "ok": False, "error_code": call.status, "description": "Bad Request: " + "; ".join(problems)}
         elif fault is not None:
             result = self._fault_response(fault, call)
-        else:
-            result = 200, {"ok": True, "result": await self._result(name, params)}
+        # Recorded on arrival, so a test sees a long poll as soon as it starts, not when it returns.
         self.calls.append(call)
         await self._notify()
+        if not problems and fault is None:
+            result = 200, {"ok": True, "result": await self._result(name, params)}
         return result
 
     def _take_fault(self, method: str) -> Fault | None:
