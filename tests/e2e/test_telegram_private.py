@@ -87,3 +87,16 @@ async def test_language_and_command_menus(bot: Bot) -> None:
 def reply_id(api, chat_id: int) -> int:  # noqa: ANN001
     """The message_id of the bot's latest message in that chat."""
     return max(mid for (cid, mid) in api.bot_messages if cid == chat_id)
+
+
+async def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats(bot: Bot) -> None:
+    api = bot.api
+    api.message(private(REP), user(REP), NOTE)  # slow: the coach assesses it
+    api.message(private(REP), user(REP), "/help")  # fast, but must wait for the debrief in the same chat
+    api.message(private(REP2), user(REP2), "/help")  # another chat: need not wait
+    await api.sent(REP, 2)
+    await api.sent(REP2)
+    first, second = api.of("sendMessage", REP)
+    assert buttons(first.params) and not buttons(second.params)  # the debrief's reply came first
+    other = api.of("sendMessage", REP2)[0]
+    assert api.calls.index(other) < api.calls.index(first)
