@@ -26,6 +26,15 @@ class App:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
+        from knowledge import embeddings
+
+        embeddings.TOKENIZER_CACHE = self.settings.data_dir / "cache"
+
+    def warm_up(self) -> None:
+        """Load the model in the background while the caller goes on importing and opening the index."""
+        from knowledge.embeddings import warm_up_in_background
+
+        warm_up_in_background()
 
     @cached_property
     def policy(self) -> Policy:

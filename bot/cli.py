@@ -19,12 +19,16 @@ cli = typer.Typer(
 )
 
 
-def _app():  # noqa: ANN202 - returns bot.app.App; imported late so `--help` stays instant
+def _app(warm: bool = False):  # noqa: ANN202 - returns bot.app.App; imported late so `--help` stays instant
+    """The composition root; with `warm`, the model loads in the background while the index opens."""
     from bot.app import App
     from bot.logs import setup_logging
 
     app = App()
     setup_logging(app.settings.log_level)
+    if warm:
+        app.warm_up()
+        app.index.store  # noqa: B018 - imports and opens Chroma meanwhile, on this thread
     return app
 
 
@@ -72,7 +76,7 @@ def ask(
     from bot.console import render_terminal
     from bot.context import Context
 
-    app = _app()
+    app = _app(warm=True)
     text = _read_text(question)
     passages = app.retriever.search(text, k=k)
     reply = asyncio.run(app.coach.ask(text, Context(channel="cli")))
@@ -102,7 +106,7 @@ def assess(
     from bot.console import render_terminal
     from bot.context import Context
 
-    app = _app()
+    app = _app(warm=True)
     reply = asyncio.run(app.coach.assess(_read_text(note), Context(channel="cli")))
     if as_json:
         data = reply.assessment.model_dump() if reply.assessment else {"message": reply.plain_text()}
@@ -120,7 +124,7 @@ def chat() -> None:
     """The terminal chat: debriefs, questions and commands, as in Telegram."""
     from bot.console import run_chat
 
-    run_chat(_app())
+    run_chat(_app(warm=True))
 
 
 @cli.command()
@@ -128,8 +132,8 @@ def serve() -> None:
     """Run the Telegram bot (long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)."""
     from bot.telegram.main import run
 
-    app = _app()
-    run(app.settings)
+    app = _app(warm=True)
+    run(app.settings, root=app)
 
 
 @cli.command("eval")
@@ -143,6 +147,20 @@ def evaluate(
     app = _app()
     report = run_eval(app, file)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+
+@cli.command()
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Fewer messages and documents")] = False,
+) -> None:
+    """Measure start-up, latency, memory, Telegram round trips, load and indexing on this machine."""
+    from bot.bench import format_table, run_bench
+    from bot.logs import setup_logging
+
+    setup_logging("WARNING")
+    results = run_bench(quick=quick)
+    typer.echo(json.dumps(results, indent=2) if as_json else format_table(results))
 
 
 def main() -> None:

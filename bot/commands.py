@@ -123,7 +123,7 @@ PRIVACY: dict[Lang, dict[str, str]] = {
         "llm_off": "Ihre Notizen werden nur auf diesem Server ausgewertet; kein externes Sprachmodell.",
         "who": "Über den Bot sehen nur Sie Ihre Daten (/kunde, /portfolio, /export). Zugriff auf die "
                "Datenbank hat nur der Betreiber dieses Bots. Die Daten bleiben, bis Sie sie löschen.",
-        "now": "Derzeit gespeichert: {n} Bewertungen, Sprache: {lang}.",
+        "now": "Derzeit gespeichert: {n} Bewertung(en), Sprache: {lang}.",
         "how": "Löschen: /vergessen · Herunterladen: /export",
     },
     "en": {
@@ -138,7 +138,7 @@ PRIVACY: dict[Lang, dict[str, str]] = {
         "llm_off": "Your notes are assessed on this server only; no external language model.",
         "who": "Through the bot only you see your data (/customer, /portfolio, /export). Only the operator "
                "of this bot has access to the database. The data stays until you delete it.",
-        "now": "Stored now: {n} assessments, language: {lang}.",
+        "now": "Stored now: {n} assessment(s), language: {lang}.",
         "how": "Delete: /forget · Download: /export",
     },
 }

@@ -181,7 +181,10 @@ async def cmd_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: my data as a JSON file."""
+    """/export: my data as a JSON file, in a private chat only (a group would see it)."""
+    if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
+        await say(update, context, "private_only")
+        return
     await respond(update, context, lambda d, ctx: d.commands.export(ctx))
 
 
@@ -201,7 +204,11 @@ async def cmd_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any other /command addressed to us."""
+    """Any other /command: answered in private, or in a group only when it names us (/cmd@ourbot)."""
+    message = update.effective_message
+    in_group = message is not None and message.chat.type != ChatType.PRIVATE
+    if in_group and "@" not in (message.text or "").split(maxsplit=1)[0]:
+        return  # probably another bot's command: staying quiet keeps the group free of noise
     await say(update, context, "unknown")
 
 

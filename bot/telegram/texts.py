@@ -34,6 +34,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
     },
     "unknown": {"de": "Diesen Befehl kenne ich nicht. /help zeigt alle.",
                 "en": "I don't know that command. /help lists them all."},
+    "private_only": {"de": "Aus Datenschutzgründen geht das nur im privaten Chat mit mir.",
+                     "en": "For privacy reasons this only works in a private chat with me."},
     "admins_only": {"de": "Nur für Administratoren.", "en": "For administrators only."},
     "reindex_off": {"de": "Neu-Indexieren ist hier nicht eingerichtet.",
                     "en": "Re-indexing is not set up here."},

@@ -19,8 +19,13 @@ def run(args: list[str], data_dir: Path, tmp_path: Path, stdin: str | None = Non
     env = guard_env(tmp_path / "guard")
     env["KUNDENFOKUS_DATA_DIR"] = str(data_dir)
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env,
-        cwd=ROOT, timeout=120,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
     log = tmp_path / "guard" / "netguard.log"
     assert not log.exists(), f"network access attempted: {log.read_text()}"

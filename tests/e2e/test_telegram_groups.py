@@ -14,6 +14,7 @@ async def test_group_chatter_without_mention_causes_no_outgoing_call(bot: Bot) -
     api.message(chat, user(REP), NOTE)  # a debrief, but not addressed to the bot
     api.message(chat, user(REP), "@someone_else kannst du das übernehmen?")
     api.message(chat, user(REP), "/start@other_team_bot")
+    api.message(chat, user(REP), "/urlaubsplan")  # a command we do not have: likely another bot's
     api.message(chat, user(REP), "Ja, ich", reply_to=colleague)
     api.message(chat, user(REP), "Notiz", thread_id=55)  # a forum topic: still not a reply to the bot
     await settle(api, chat, user(REP))
@@ -59,3 +60,13 @@ async def test_group_not_allowed_gets_one_refusal_only_when_addressed(bot: Bot) 
     await api.wait_for(lambda: api.answers(query))
     assert len(api.of("sendMessage", -100999)) == 1
     assert api.answers(query)[0].params.get("show_alert") is True
+
+
+async def test_export_in_a_group_is_refused_so_the_team_never_sees_it(bot: Bot) -> None:
+    api = bot.api
+    api.message(group(), user(REP), f"/export@{BOT_NAME}")
+    [reply] = await api.sent(GROUP)
+    assert "privat" in reply.params["text"]
+    api.message(group(), user(REP), f"/urlaubsplan@{BOT_NAME}")  # names us: gets a short hint
+    await api.sent(GROUP, 2)
+    assert not api.of("sendDocument")

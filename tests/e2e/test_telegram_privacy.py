@@ -48,7 +48,7 @@ async def test_privacy_says_what_is_stored_and_export_sends_it_as_json(bot: Bot)
     calls = await api.sent(REP, 2)
     text = plain(calls[-1])
     assert "STORE_NOTES" in text and "Nebenwirkung" in text and "/vergessen" in text
-    assert "1 Bewertungen" in text
+    assert "1 Bewertung(en)" in text
 
     api.message(private(REP), user(REP), "/export")
     [doc] = await api.sent(REP, method="sendDocument")
