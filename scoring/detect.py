@@ -71,7 +71,9 @@ class Scorer:
         hits = self._hits(segments, probs, scored_text)
 
         rel_probs = {sid: probs[:, self._index[sid]].tolist() for sid in RELATIONSHIP_SIGNALS}
-        rel_p = self.model.relationship_probs(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, segments, matrix))
+        rel_p = self.model.relationship_probs(
+            relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, segments, matrix)
+        )
         relationship = self.model.rel_labels[int(np.argmax(rel_p))]
         confidence = float(np.max(rel_p))
         if confidence < MIN_CONFIDENCE:
