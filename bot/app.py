@@ -117,3 +117,5 @@ class App:
             await self.store.close()
         if "coach" in self.__dict__:
             self.coach.close()
+        if self.__dict__.get("llm") is not None:
+            await self.llm.aclose()

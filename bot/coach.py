@@ -7,7 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from bot.compose import answer_reply, debrief_reply, feedback_actions, nothing_found, sources_block
+from bot.compose import answer_reply, best_sentence, debrief_reply, feedback_actions, nothing_found, sources_block
 from bot.context import Context
 from bot.replies import Block, Reply, Source
 from scoring.detect import MAX_CHARS
@@ -55,13 +55,26 @@ MISSING_ARG = {
     "frage": {"de": "Bitte die Frage direkt nach /frage schreiben.", "en": "Please add the question after /ask."},
 }
 
+# What a rep needs to know next, per relationship: the query that finds the guidance.
+SITUATION = {
+    "de": {
+        "kunde": "Wie entwickle ich diesen Kunden und investiere meine Zeit richtig?",
+        "patient": "Wie gehe ich mit diesem Patienten um und begrenze meine Zeit?",
+        "unklar": "Wie kläre ich im nächsten Gespräch, ob Kunde oder Patient?",
+    },
+    "en": {
+        "kunde": "How do I develop this customer and invest my time well?",
+        "patient": "How do I deal with this patient and limit my time?",
+        "unklar": "How do I find out in the next conversation whether this is a customer or a patient?",
+    },
+}
 # Which topics fit a case: the guidance should help with what to do next.
 _TOPICS_FOR = {
     ("kunde", "A"): ["key-account", "kunden-entwickeln", "zeitallokation"],
     ("kunde", "B"): ["kunden-entwickeln", "kundenwert-clv", "gespraechsfuehrung"],
     ("kunde", "C"): ["kunden-entwickeln", "zeitallokation", "abc-segmentierung"],
     ("unklar", None): ["gespraechsfuehrung", "kunde-merkmale", "patient-merkmale"],
-    ("patient", None): ["umgang-patient", "patient-merkmale", "zeitallokation"],
+    ("patient", None): ["umgang-patient", "zeitallokation"],
 }
 ALIASES = {
     "bewerten": "bewerten",
@@ -167,11 +180,11 @@ class Coach:
         notice = None
         if self.llm is not None:
             assessment, notice = await self.llm.refine(stripped[:MAX_CHARS], assessment, lang)
-        guidance = await self._run(self._guidance, stripped, assessment, lang)
+        guidance, highlights = await self._run(self._guidance, stripped, assessment, lang)
         assessment = assessment.model_copy(update={"guidance": guidance})
-        reply = debrief_reply(assessment, lang, min(len(stripped), MAX_CHARS))
+        reply = debrief_reply(assessment, lang, min(len(stripped), MAX_CHARS), highlights)
         reply.notice = notice
-        sources_block(reply)
+        sources_block(reply, with_origin=False)
         if self.store is not None and ctx.user_id is not None:
             keep = self.store_notes and "adverse_event" not in assessment.flags
             try:
@@ -183,15 +196,21 @@ class Coach:
         reply.actions = feedback_actions(reply.assessment_id, lang)
         return reply
 
-    def _guidance(self, note: str, a: Assessment, lang: Lang) -> list[Guidance]:
+    def _guidance(self, note: str, a: Assessment, lang: Lang) -> tuple[list[Guidance], list[str]]:
+        """Passages on what to do with such a counterpart, and the sentence of each that fits best."""
         key = (a.relationship, a.tier.name if a.relationship == "kunde" else None)
         topics = list(_TOPICS_FOR.get(key, _TOPICS_FOR[("unklar", None)]))
         ids = {s.id for s in a.signals} | {s.id for s in a.value.signals}
         if "v_multiplikator" in ids:
             topics.append("kol-experten")
         described = "; ".join(CATALOGUE[s.id].label(lang) for s in a.relationship_signals[:3])
-        query = f"{described}. {a.tier.label}: {a.tier.time_investment}. {note[:300]}"
-        return self.retriever.search(query, k=2, lang=lang, topics=topics)
+        query = f"{SITUATION[lang][a.relationship]} {described}. {note[:200]}"
+        passages: list[Guidance] = []
+        for p in self.retriever.search(query, k=4, lang=lang, topics=topics):
+            if len(passages) < 2 and all(p.title != q.title for q in passages):
+                passages.append(p)  # two different documents, best first
+        embed = _embedder(self.retriever)
+        return passages, [best_sentence(p, _as_array(embed([query])[0]), embed) for p in passages]
 
     async def ask(self, text: str, ctx: Context, lang: Lang | None = None) -> Reply:
         """A coaching question: an answer composed from the best passages, with numbered sources."""

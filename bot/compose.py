@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from scoring.signals import CATALOGUE
 
 MAX_QUOTE = 90
 MAX_SIGNALS_SHOWN = 3
+REPLY_BUDGET = 900
+GUIDANCE_CHARS = 150
 
 REL_TITLE = {
     "de": {"kunde": "🟢 Kunde", "patient": "🔴 Patient", "unklar": "⚪ Unklar"},
@@ -86,62 +89,87 @@ def feedback_actions(assessment_id: int | None, lang: Lang) -> list[Action]:
     ]
 
 
-def debrief_reply(a: Assessment, lang: Lang, scored_chars: int) -> Reply:
-    """Relationship, the strongest evidence, value, tier and time, the next step, 1-2 passages."""
+def _quote(text: str, lang: Lang) -> str:
+    short = shorten(text, MAX_QUOTE)
+    return f"„{short}“" if lang == "de" else f'"{short}"'
+
+
+def debrief_reply(a: Assessment, lang: Lang, scored_chars: int, highlights: list[str] | None = None) -> Reply:
+    """Relationship, the strongest evidence, value, tier and time, the next step, 1-2 passages.
+
+    A typical reply fits a phone screen (REPLY_BUDGET characters): the second passage is only added
+    when there is room for it.
+    """
     t = TEXT[lang]
     title = f"{REL_TITLE[lang][a.relationship]} ({a.confidence:.0%}) · Tier {a.tier.name} – {a.tier.label}"
     blocks = [Block(kind="title", text=title)]
     shown = a.relationship_signals[:MAX_SIGNALS_SHOWN]
     if shown:
-        blocks.append(
-            Block(
-                kind="bullets",
-                items=[f"{CATALOGUE[s.id].label(lang)}: „{shorten(s.quote, MAX_QUOTE)}“" for s in shown]
-                if lang == "de"
-                else [f'{CATALOGUE[s.id].label(lang)}: "{shorten(s.quote, MAX_QUOTE)}"' for s in shown],
-            )
-        )
+        items = [f"{CATALOGUE[s.id].label(lang)}: {_quote(s.quote, lang)}" for s in shown]
+        blocks.append(Block(kind="bullets", items=items))
     else:
         blocks.append(Block(text=t["no_signals"]))
     value_line = f"{t['value']}: {VALUE_WORD[lang][a.value.level]}"
     if a.value.signals:
-        value_line += " (" + ", ".join(CATALOGUE[s.id].label(lang) for s in a.value.signals[:3]) + ")"
+        value_line += " (" + ", ".join(CATALOGUE[s.id].label(lang) for s in a.value.signals[:2]) + ")"
     blocks.append(Block(text=value_line))
     blocks.append(Block(text=f"{t['time']}: {a.tier.time_investment}"))
     label = t["ask"] if a.next_step.is_question else t["next"]
     blocks.append(Block(text=f"👉 {label}: {a.next_step.action}"))
-    sources = []
-    if a.guidance:
-        items = []
-        for n, g in enumerate(a.guidance, 1):
-            items.append(f"{g.title}: {shorten(first_sentences(g.text, 2), 200)} [{n}]")
-            sources.append(Source(n=n, title=g.title, source=g.source))
-        blocks.append(Block(kind="bullets", items=items))
+    hints = []
     if "adverse_event" in a.flags:
-        blocks.append(Block(kind="hint", text=t["adverse"]))
+        hints.append(Block(kind="hint", text=t["adverse"]))
     if "instruction_ignored" in a.flags:
-        blocks.append(Block(kind="hint", text=t["instruction"]))
+        hints.append(Block(kind="hint", text=t["instruction"]))
     if "truncated" in a.flags:
-        blocks.append(Block(kind="hint", text=t["truncated"].format(n=scored_chars)))
-    return Reply(intent="debrief", lang=lang, blocks=blocks, sources=sources, assessment=a)
+        hints.append(Block(kind="hint", text=t["truncated"].format(n=scored_chars)))
+    reply = Reply(intent="debrief", lang=lang, blocks=blocks + hints, assessment=a)
+    used = len(reply.plain_text())
+    items: list[str] = []
+    for i, g in enumerate(a.guidance):
+        sentence = highlights[i] if highlights and i < len(highlights) else first_sentences(g.text, 1)
+        item = f"📚 {shorten(sentence, GUIDANCE_CHARS)} [{len(items) + 1}]"
+        if items and used + len(item) + len(g.title) + 8 > REPLY_BUDGET:
+            break
+        items.append(item)
+        used += len(item) + len(g.title) + 8
+        reply.sources.append(Source(n=len(items), title=g.title, source=g.source))
+    if items:
+        reply.blocks.insert(len(blocks), Block(kind="bullets", items=items))
+    return reply
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ\"„])")
+_MARKUP = re.compile(r"\*\*|__|`|^#+\s*|^\s*[-*]\s+|^\s*\d+\.\s+", re.MULTILINE)
+
+
+def plain(text: str) -> str:
+    """Markdown emphasis, list marks and heading marks removed: passages are shown as plain sentences."""
+    return _MARKUP.sub("", text)
 
 
 def first_sentences(text: str, n: int) -> str:
     body = text.split("\n", 1)[1] if "\n" in text else text  # skip the section heading
-    return " ".join(_SENTENCE.split(body.strip())[:n])
+    return " ".join(_SENTENCE.split(" ".join(plain(body).split()))[:n])
 
 
 def split_sentences(text: str) -> list[str]:
-    body = text.split("\n", 1)[1] if "\n" in text else text
+    body = plain(text.split("\n", 1)[1] if "\n" in text else text)
     # Questions in a passage are usually its sub-headings, not answers.
     return [
         s.strip()
         for s in _SENTENCE.split(" ".join(body.split()))
         if len(s.strip()) > 25 and not s.strip().endswith("?")
     ]
+
+
+def best_sentence(passage: Guidance, query_vec: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> str:
+    """The passage's sentence closest to the query: the one line of guidance worth showing."""
+    sentences = split_sentences(passage.text)[:8]
+    if not sentences:
+        return first_sentences(passage.text, 1)
+    scores = embed(sentences) @ query_vec
+    return sentences[int(np.argmax(scores))]
 
 
 def answer_reply(question_vec: np.ndarray, passages: list[Guidance], embed, lang: Lang, max_points: int = 4) -> Reply:
@@ -181,11 +209,11 @@ def answer_reply(question_vec: np.ndarray, passages: list[Guidance], embed, lang
     return Reply(intent="question", lang=lang, blocks=blocks, sources=sources)
 
 
-def sources_block(reply: Reply) -> None:
-    """Append the numbered source list (renderers may also use `reply.sources` directly)."""
+def sources_block(reply: Reply, with_origin: bool = True) -> None:
+    """Append the numbered source list; debriefs keep it short (titles only) to fit a phone screen."""
     if reply.sources:
         t = TEXT[reply.lang]
-        items = [f"[{s.n}] {s.title} ({s.source})" for s in reply.sources]
+        items = [f"[{s.n}] {s.title}" + (f" ({s.source})" if with_origin else "") for s in reply.sources]
         reply.blocks.append(Block(kind="source_list", text=t["sources"], items=items))
 
 

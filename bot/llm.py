@@ -212,9 +212,7 @@ class LLMAdvisor:
             return None, ANSWER_NOTICE[lang]
 
     async def _draft(self, note: str, embedded: Assessment, lang: Lang) -> AssessmentDraft:
-        structured = self._client().with_structured_output(
-            AssessmentDraft, method=self._method, include_raw=True
-        )
+        structured = self._client().with_structured_output(AssessmentDraft, method=self._method, include_raw=True)
         chain = self._prompt("assess") | structured
         result: dict[str, Any] = await chain.ainvoke(
             {
@@ -253,9 +251,7 @@ class LLMAdvisor:
             value = Value(level=draft.value, signals=value_hits, amount_eur=embedded.value.amount_eur)
 
         action = _shorten(draft.next_step.strip(), _MAX_NEXT_STEP_CHARS)
-        next_step = (
-            NextStep(action=action, is_question=draft.next_step_is_question) if action else embedded.next_step
-        )
+        next_step = NextStep(action=action, is_question=draft.next_step_is_question) if action else embedded.next_step
         customer, customer_key = embedded.customer, embedded.customer_key
         named = (draft.customer or "").strip()
         if customer is None and len(named) >= 2 and named in note:
@@ -316,9 +312,7 @@ def clean_citations(text: str, n_passages: int) -> tuple[str, list[int]]:
     return cleaned.strip(), cited
 
 
-def _evidence(
-    note: str, items: list[EvidenceDraft], weights: dict[str, float]
-) -> tuple[list[SignalHit], int]:
+def _evidence(note: str, items: list[EvidenceDraft], weights: dict[str, float]) -> tuple[list[SignalHit], int]:
     """Hits for known ids whose quote occurs literally in the note, one per id; and how many were dropped."""
     hits: dict[str, SignalHit] = {}
     dropped = 0

@@ -140,10 +140,19 @@ class StoredAssessment:
     @classmethod
     def of(cls, row: AssessmentRow) -> StoredAssessment:
         return cls(
-            id=row.id, rep_id=row.rep_id, chat_id=row.chat_id, customer_key=row.customer_key,
-            customer_display=row.customer_display, relationship=row.relationship,
-            confidence=row.confidence, tier=row.tier, value=row.value, signal_ids=list(row.signal_ids or []),
-            note_text=row.note_text, created_at=row.created_at, feedback=row.feedback,
+            id=row.id,
+            rep_id=row.rep_id,
+            chat_id=row.chat_id,
+            customer_key=row.customer_key,
+            customer_display=row.customer_display,
+            relationship=row.relationship,
+            confidence=row.confidence,
+            tier=row.tier,
+            value=row.value,
+            signal_ids=list(row.signal_ids or []),
+            note_text=row.note_text,
+            created_at=row.created_at,
+            feedback=row.feedback,
             feedback_at=row.feedback_at,
         )
 
@@ -212,10 +221,9 @@ class Store:
         engine = self._engine_or_fail()
         types = _DIALECT_TYPES.get(engine.dialect.name, _DIALECT_TYPES["postgresql"])
         async with engine.begin() as conn:
-            await conn.execute(text(
-                "CREATE TABLE IF NOT EXISTS schema_version"
-                " (version INTEGER PRIMARY KEY, applied_at VARCHAR(40))"
-            ))
+            await conn.execute(
+                text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40))")
+            )
             current = int((await conn.execute(text("SELECT MAX(version) FROM schema_version"))).scalar() or 0)
             for version, steps in enumerate(MIGRATIONS[current:], start=current + 1):
                 for step in steps:
@@ -246,12 +254,17 @@ class Store:
             # Belt and braces: whatever the caller passes, adverse-event notes are never stored.
             note_text = None
         row = AssessmentRow(
-            rep_id=rep_id, chat_id=chat_id,
-            customer_key=(assessment.customer_key or None), customer_display=_cut(assessment.customer),
-            relationship=assessment.relationship, confidence=float(assessment.confidence),
-            tier=assessment.tier.name, value=assessment.value.level,
+            rep_id=rep_id,
+            chat_id=chat_id,
+            customer_key=(assessment.customer_key or None),
+            customer_display=_cut(assessment.customer),
+            relationship=assessment.relationship,
+            confidence=float(assessment.confidence),
+            tier=assessment.tier.name,
+            value=assessment.value.level,
             signal_ids=sorted({s.id for s in assessment.signals} | {s.id for s in assessment.value.signals}),
-            note_text=note_text, created_at=self._clock(),
+            note_text=note_text,
+            created_at=self._clock(),
         )
         async with self._session() as session, session.begin():
             session.add(row)
@@ -292,8 +305,10 @@ class Store:
             .subquery()
         )
         # Ids grow with time (AUTOINCREMENT / sequence), so the highest id is the latest row.
-        stmt = select(AssessmentRow).join(latest, AssessmentRow.id == latest.c.id).order_by(
-            AssessmentRow.tier, AssessmentRow.customer_key
+        stmt = (
+            select(AssessmentRow)
+            .join(latest, AssessmentRow.id == latest.c.id)
+            .order_by(AssessmentRow.tier, AssessmentRow.customer_key)
         )
         return await self._rows(stmt)
 
@@ -313,9 +328,7 @@ class Store:
         """Everything stored about one user, JSON-serialisable (for /export and /daten)."""
         async with self._session() as session:
             user = await session.get(UserRow, rep_id)
-        rows = await self._rows(
-            select(AssessmentRow).where(AssessmentRow.rep_id == rep_id).order_by(AssessmentRow.id)
-        )
+        rows = await self._rows(select(AssessmentRow).where(AssessmentRow.rep_id == rep_id).order_by(AssessmentRow.id))
         return {
             "user": {
                 "id": rep_id,
@@ -370,8 +383,10 @@ class Store:
         """Counts of feedback per predicted relationship, and mean confidence, across all reps."""
         stmt = (
             select(
-                AssessmentRow.relationship, AssessmentRow.feedback,
-                func.count(), func.avg(AssessmentRow.confidence),
+                AssessmentRow.relationship,
+                AssessmentRow.feedback,
+                func.count(),
+                func.avg(AssessmentRow.confidence),
             )
             .where(AssessmentRow.feedback.is_not(None))
             .group_by(AssessmentRow.relationship, AssessmentRow.feedback)

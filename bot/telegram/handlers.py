@@ -73,13 +73,21 @@ async def make_context(update: Update, d: Deps, *, command: bool) -> Context:
         if lang is None and command:
             lang = lang_of(user.language_code, d.settings.kundenfokus_lang)
     return Context(
-        user_id=user.id if user else None, chat_id=chat.id if chat else None, lang=lang,
-        channel="telegram", is_admin=d.access.is_admin(user.id if user else None),
+        user_id=user.id if user else None,
+        chat_id=chat.id if chat else None,
+        lang=lang,
+        channel="telegram",
+        is_admin=d.access.is_admin(user.id if user else None),
     )
 
 
-async def respond(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                  make: Callable[[Deps, Context], Awaitable[Reply]], *, command: bool = True) -> None:
+async def respond(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    make: Callable[[Deps, Context], Awaitable[Reply]],
+    *,
+    command: bool = True,
+) -> None:
     """Build the context, show typing, get the reply, send it."""
     message = update.effective_message
     if message is None:
@@ -98,9 +106,12 @@ async def say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, **kw
         return
     ctx = await make_context(update, deps(context), command=True)
     await message.get_bot().send_message(
-        message.chat_id, text(key, ctx.lang or "de", **kw), message_thread_id=thread_of(message),
+        message.chat_id,
+        text(key, ctx.lang or "de", **kw),
+        message_thread_id=thread_of(message),
         reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True)
-        if message.chat.type != ChatType.PRIVATE else None,
+        if message.chat.type != ChatType.PRIVATE
+        else None,
     )
 
 
@@ -116,7 +127,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not allowed:
             lang = lang_of(user.language_code if user else None, d.settings.kundenfokus_lang)
             await update.callback_query.answer(
-                text("refusal", lang, user_id=user.id if user else "?")[:200], show_alert=True)
+                text("refusal", lang, user_id=user.id if user else "?")[:200], show_alert=True
+            )
             raise ApplicationHandlerStop
         return
     message = update.message  # edits, channel posts and member updates are not ours to answer
@@ -125,8 +137,11 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not allowed:
         if await d.access.should_refuse(user.id if user else None):
             lang = lang_of(user.language_code if user else None, d.settings.kundenfokus_lang)
-            await bot.send_message(message.chat_id, text("refusal", lang, user_id=user.id if user else "?"),
-                                   message_thread_id=thread_of(message))
+            await bot.send_message(
+                message.chat_id,
+                text("refusal", lang, user_id=user.id if user else "?"),
+                message_thread_id=thread_of(message),
+            )
         raise ApplicationHandlerStop
 
 
@@ -328,7 +343,8 @@ async def _apologise(update: Update, d: Deps) -> None:
         message = update.effective_message
         if message is not None and update.effective_chat is not None:
             await message.get_bot().send_message(
-                update.effective_chat.id, text("apology", lang), message_thread_id=thread_of(message))
+                update.effective_chat.id, text("apology", lang), message_thread_id=thread_of(message)
+            )
     except TelegramError:
         log.exception("could not send the apology")
 

@@ -40,8 +40,17 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # all we handle; Tele
 POLL_TIMEOUT_S = 25  # long-poll seconds; Telegram holds the request open until an update arrives
 MAX_CONCURRENT_UPDATES = 256
 # Safe to repeat after a timeout: a second call changes nothing the first did not.
-IDEMPOTENT = {"getMe", "getUpdates", "sendChatAction", "setMyCommands", "deleteWebhook", "setWebhook",
-              "answerCallbackQuery", "editMessageReplyMarkup", "getWebhookInfo"}
+IDEMPOTENT = {
+    "getMe",
+    "getUpdates",
+    "sendChatAction",
+    "setMyCommands",
+    "deleteWebhook",
+    "setWebhook",
+    "answerCallbackQuery",
+    "editMessageReplyMarkup",
+    "getWebhookInfo",
+}
 # Not messages: Telegram's flood limits are about messages, and these must not queue behind them.
 UNLIMITED = {"sendChatAction", "answerCallbackQuery"}
 
@@ -90,8 +99,13 @@ class RetryingRateLimiter(AIORateLimiter):
         self.backoff_s = backoff_s
 
     async def process_request(  # type: ignore[override]
-        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any],
-        endpoint: str, data: dict[str, Any], rate_limit_args: int | None,
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
     ) -> Any:
         for attempt in range(self.network_retries + 1):
             try:
@@ -108,8 +122,13 @@ class RetryingRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _unlimited(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-                         kwargs: dict[str, Any], rate_limit_args: int | None) -> Any:
+    async def _unlimited(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         retries = rate_limit_args or self._max_retries
         for attempt in range(retries + 1):
             try:
@@ -140,8 +159,9 @@ def _file_url(base_url: str) -> str:
     return base_url[: -len("bot")] + "file/bot" if base_url.endswith("/bot") else base_url
 
 
-def build_application(settings: Settings, coach: h.CoachLike, commands: Commands, store: Store,
-                      reindex: h.Reindex | None = None) -> Application:
+def build_application(
+    settings: Settings, coach: h.CoachLike, commands: Commands, store: Store, reindex: h.Reindex | None = None
+) -> Application:
     """The PTB Application with every handler registered; start it with `running()` or `run()`."""
     if settings.telegram_bot_token is None:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: ask @BotFather for a token and set it in .env")
@@ -152,14 +172,18 @@ def build_application(settings: Settings, coach: h.CoachLike, commands: Commands
         .base_file_url(_file_url(settings.telegram_api_base_url))
         .rate_limiter(RetryingRateLimiter())
         .concurrent_updates(PerChatOrder())
-        .connect_timeout(5).read_timeout(15).write_timeout(15).pool_timeout(5)
+        .connect_timeout(5)
+        .read_timeout(15)
+        .write_timeout(15)
+        .pool_timeout(5)
         .get_updates_read_timeout(POLL_TIMEOUT_S + 10)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data["deps"] = h.Deps(coach=coach, commands=commands, store=store,
-                                  access=Access(settings, store), settings=settings, reindex=reindex)
+    app.bot_data["deps"] = h.Deps(
+        coach=coach, commands=commands, store=store, access=Access(settings, store), settings=settings, reindex=reindex
+    )
 
     # Group -1 runs first for every update and stops what is not for us, or not allowed.
     app.add_handler(TypeHandler(Update, h.gate), group=-1)
@@ -176,9 +200,13 @@ def build_application(settings: Settings, coach: h.CoachLike, commands: Commands
     app.add_handler(CommandHandler("reindex", h.cmd_reindex, filters=only_new))
     app.add_handler(MessageHandler(filters.COMMAND & only_new, h.cmd_unknown))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & only_new, h.on_text))
-    app.add_handler(MessageHandler(
-        filters.ChatType.PRIVATE & (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
-                                    | filters.Document.ALL), h.on_not_text))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE
+            & (filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.Document.ALL),
+            h.on_not_text,
+        )
+    )
     app.add_handler(CallbackQueryHandler(h.on_button))
     app.add_error_handler(h.on_error)
     return app
@@ -214,8 +242,9 @@ async def running(app: Application, poll_timeout: int = POLL_TIMEOUT_S) -> Async
         if app.post_init:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout,
-                                        allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+        await app.updater.start_polling(
+            poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3
+        )
         await app.start()
         yield app
     finally:
@@ -242,8 +271,14 @@ def startup_problem(settings: Settings) -> str | None:
     return None
 
 
-def run(settings: Settings, coach: h.CoachLike | None = None, commands: Commands | None = None,
-        store: Store | None = None, reindex: h.Reindex | None = None, root: App | None = None) -> None:
+def run(
+    settings: Settings,
+    coach: h.CoachLike | None = None,
+    commands: Commands | None = None,
+    store: Store | None = None,
+    reindex: h.Reindex | None = None,
+    root: App | None = None,
+) -> None:
     """`kundenfokus serve`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set. Stops on SIGTERM.
 
     Services not given are taken from `root` (the composition root, bot/app.py), built if absent.
@@ -259,24 +294,25 @@ def run(settings: Settings, coach: h.CoachLike | None = None, commands: Commands
     if settings.telegram_webhook_url:
         secret = settings.telegram_webhook_secret
         app.run_webhook(
-            listen=settings.telegram_webhook_listen, port=settings.telegram_webhook_port,
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
             url_path=urlparse(settings.telegram_webhook_url).path.strip("/"),
             webhook_url=settings.telegram_webhook_url,
             # Telegram re-registers the webhook at each start, so a fresh random secret also works.
             secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-            allowed_updates=ALLOWED_UPDATES, bootstrap_retries=5,
+            allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=5,
         )
     else:
-        app.run_polling(poll_interval=0, timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES,
-                        bootstrap_retries=5)
+        app.run_polling(poll_interval=0, timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=5)
     close = getattr(coach, "close", None)
     if callable(close):  # the coach's worker thread; the store was closed in post_shutdown
         close()
 
 
-def _compose(root: App, coach: h.CoachLike | None, commands: Commands | None,
-             store: Store | None, reindex: h.Reindex | None
-             ) -> tuple[h.CoachLike, Commands, Store, h.Reindex | None]:
+def _compose(
+    root: App, coach: h.CoachLike | None, commands: Commands | None, store: Store | None, reindex: h.Reindex | None
+) -> tuple[h.CoachLike, Commands, Store, h.Reindex | None]:
     """The missing services from the composition root."""
     root.settings.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -285,5 +321,4 @@ def _compose(root: App, coach: h.CoachLike | None, commands: Commands | None,
         report = await asyncio.to_thread(root.index.sync, [])
         return str(report.summary())
 
-    return (coach or root.coach, commands or root.commands, store or root.store,
-            reindex or reindex_knowledge)
+    return (coach or root.coach, commands or root.commands, store or root.store, reindex or reindex_knowledge)

@@ -40,8 +40,7 @@ def addressed(message: Message, bot_username: str, bot_id: int) -> bool:
             return True
     replied = message.reply_to_message
     # In forum topics every message "replies" to the topic's service message: that is not a reply to us.
-    return bool(replied and replied.from_user and replied.from_user.id == bot_id
-                and not replied.forum_topic_created)
+    return bool(replied and replied.from_user and replied.from_user.id == bot_id and not replied.forum_topic_created)
 
 
 def strip_mention(text: str, bot_username: str) -> str:
@@ -71,7 +70,8 @@ async def typing(message: Message) -> AsyncIterator[None]:
         while True:
             try:
                 await message.get_bot().send_chat_action(
-                    message.chat_id, ChatAction.TYPING, message_thread_id=thread_of(message))
+                    message.chat_id, ChatAction.TYPING, message_thread_id=thread_of(message)
+                )
             except TelegramError as exc:
                 log.debug("chat action failed: %s", exc)
             await asyncio.sleep(TYPING_EVERY_S)
@@ -95,16 +95,27 @@ async def send_reply(message: Message, reply: Reply, *, quote: bool | None = Non
     sent: list[Message] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1 and reply.attachment is None
-        sent.append(await bot.send_message(
-            message.chat_id, part, parse_mode=ParseMode.HTML, message_thread_id=thread,
-            reply_parameters=reply_to if i == 0 else None, reply_markup=markup if last else None,
-            link_preview_options=NO_PREVIEW,
-        ))
+        sent.append(
+            await bot.send_message(
+                message.chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread,
+                reply_parameters=reply_to if i == 0 else None,
+                reply_markup=markup if last else None,
+                link_preview_options=NO_PREVIEW,
+            )
+        )
     if reply.attachment is not None:
-        sent.append(await bot.send_document(
-            message.chat_id, InputFile(reply.attachment.content, filename=reply.attachment.filename),
-            message_thread_id=thread, reply_markup=markup, reply_parameters=None if parts else reply_to,
-        ))
+        sent.append(
+            await bot.send_document(
+                message.chat_id,
+                InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                message_thread_id=thread,
+                reply_markup=markup,
+                reply_parameters=None if parts else reply_to,
+            )
+        )
     if not sent:
         log.warning("the %s reply was empty; nothing sent", reply.intent)
     return sent

@@ -164,8 +164,9 @@ def feedback_data(assessment_id: int, verdict: str) -> str:
 def feedback_row(assessment_id: int, lang: Lang, chosen: str | None = None) -> list[InlineKeyboardButton]:
     labels = FEEDBACK_LABELS[lang]
     return [
-        InlineKeyboardButton((CHOSEN_MARK if key == chosen else "") + label,
-                             callback_data=feedback_data(assessment_id, key))
+        InlineKeyboardButton(
+            (CHOSEN_MARK if key == chosen else "") + label, callback_data=feedback_data(assessment_id, key)
+        )
         for key, label in labels.items()
     ]
 
