@@ -13,12 +13,13 @@ from scoring.segments import Segment
 
 EMBED_DIM = 512
 HASH_BUCKETS = 2048
+CHAR_BUCKETS = 4096
 AMOUNT_FEATURES = 4
 FLAG_FEATURES = 6
 
 
 def segment_dim() -> int:
-    return 2 * EMBED_DIM + FLAG_FEATURES + AMOUNT_FEATURES + HASH_BUCKETS
+    return 2 * EMBED_DIM + FLAG_FEATURES + AMOUNT_FEATURES + HASH_BUCKETS + CHAR_BUCKETS
 
 
 def _bucket(token: str) -> int:
@@ -32,6 +33,21 @@ def hashed_words(tokens: list[str]) -> np.ndarray:
         vec[_bucket(tok)] = 1.0
     for a, b in zip(tokens, tokens[1:], strict=False):
         vec[_bucket(f"{a} {b}")] = 1.0
+    norm = np.linalg.norm(vec)
+    return vec / norm if norm else vec
+
+
+def hashed_chargrams(tokens: list[str]) -> np.ndarray:
+    """Character 3-5-grams of each word: typos, abbreviations and German compounds still match
+    ("Angbeot", "Ang.", "Rahmenvertragsangebot"). Words in a negation's scope hash apart."""
+    vec = np.zeros(CHAR_BUCKETS, dtype=np.float32)
+    for tok in tokens:
+        negated = tok.startswith("not_")
+        word = f"<{tok[4:] if negated else tok}>"
+        mark = "!" if negated else ""
+        for n in (3, 4, 5):
+            for i in range(len(word) - n + 1):
+                vec[zlib.crc32((mark + word[i : i + n]).encode("utf-8")) % CHAR_BUCKETS] = 1.0
     norm = np.linalg.norm(vec)
     return vec / norm if norm else vec
 
@@ -56,7 +72,9 @@ def segment_matrix(segments: list[Segment], embeddings: np.ndarray, note: str) -
         o += FLAG_FEATURES
         rows[i, o : o + AMOUNT_FEATURES] = amount_features(inside)
         o += AMOUNT_FEATURES
-        rows[i, o:] = hashed_words(seg.tokens)
+        rows[i, o : o + HASH_BUCKETS] = hashed_words(seg.tokens)
+        o += HASH_BUCKETS
+        rows[i, o:] = hashed_chargrams(seg.tokens)
     return rows
 
 
