@@ -59,7 +59,7 @@ class Reply(BaseModel):
             elif block.kind == "quote":
                 parts.append(f"„{block.text}“" if self.lang == "de" else f'"{block.text}"')
             elif block.kind == "source_list":
-                parts.append("\n".join(block.items))
+                parts.append("\n".join([f"{block.text}:", *block.items] if block.text else block.items))
             else:
                 parts.append(block.text)
         if self.notice:
