@@ -14,6 +14,7 @@ from bot.store import FEEDBACK_VALUES, Store, StoredAssessment
 from scoring.customer import customer_key
 from scoring.models import Lang
 from scoring.policy import Policy
+from scoring.signals import RELATIONSHIP_NAMES, VALUE_NAMES
 
 
 def normalise_customer(name: str) -> str:
@@ -44,14 +45,8 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("export", "export", "Meine Daten als JSON-Datei", "My data as a JSON file"),
 )
 
-REL = {
-    "de": {"kunde": "Kunde", "patient": "Patient", "unklar": "unklar"},
-    "en": {"kunde": "customer", "patient": "patient", "unklar": "unclear"},
-}
-VAL = {
-    "de": {"hoch": "hoch", "mittel": "mittel", "niedrig": "niedrig", "unbekannt": "unbekannt"},
-    "en": {"hoch": "high", "mittel": "medium", "niedrig": "low", "unbekannt": "unknown"},
-}
+REL = RELATIONSHIP_NAMES
+VAL = VALUE_NAMES
 FEEDBACK_LABEL = {
     "de": {"ok": "passt", "kunde": "eher Kunde", "patient": "eher Patient"},
     "en": {"ok": "fits", "kunde": "more a customer", "patient": "more a patient"},

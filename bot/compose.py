@@ -9,21 +9,14 @@ import numpy as np
 
 from bot.replies import Action, Block, Reply, Source
 from scoring.models import Assessment, Guidance, Lang
-from scoring.signals import CATALOGUE
+from scoring.signals import CATALOGUE, RELATIONSHIP_NAMES, VALUE_NAMES
 
 MAX_QUOTE = 90
 MAX_SIGNALS_SHOWN = 3
 REPLY_BUDGET = 900
 GUIDANCE_CHARS = 150
 
-REL_TITLE = {
-    "de": {"kunde": "🟢 Kunde", "patient": "🔴 Patient", "unklar": "⚪ Unklar"},
-    "en": {"kunde": "🟢 Kunde (customer)", "patient": "🔴 Patient", "unklar": "⚪ Unclear"},
-}
-VALUE_WORD = {
-    "de": {"hoch": "hoch", "mittel": "mittel", "niedrig": "niedrig", "unbekannt": "unbekannt"},
-    "en": {"hoch": "high", "mittel": "medium", "niedrig": "low", "unbekannt": "unknown"},
-}
+REL_ICON = {"kunde": "🟢", "patient": "🔴", "unklar": "⚪"}
 TEXT = {
     "de": {
         "value": "Wert",
@@ -101,7 +94,9 @@ def debrief_reply(a: Assessment, lang: Lang, scored_chars: int, highlights: list
     when there is room for it.
     """
     t = TEXT[lang]
-    title = f"{REL_TITLE[lang][a.relationship]} ({a.confidence:.0%}) · Tier {a.tier.name} – {a.tier.label}"
+    name = RELATIONSHIP_NAMES[lang][a.relationship]
+    name = name[0].upper() + name[1:]
+    title = f"{REL_ICON[a.relationship]} {name} ({a.confidence:.0%}) · Tier {a.tier.name} – {a.tier.label}"
     blocks = [Block(kind="title", text=title)]
     shown = a.relationship_signals[:MAX_SIGNALS_SHOWN]
     if shown:
@@ -109,7 +104,7 @@ def debrief_reply(a: Assessment, lang: Lang, scored_chars: int, highlights: list
         blocks.append(Block(kind="bullets", items=items))
     else:
         blocks.append(Block(text=t["no_signals"]))
-    value_line = f"{t['value']}: {VALUE_WORD[lang][a.value.level]}"
+    value_line = f"{t['value']}: {VALUE_NAMES[lang][a.value.level]}"
     if a.value.signals:
         value_line += " (" + ", ".join(CATALOGUE[s.id].label(lang) for s in a.value.signals[:2]) + ")"
     blocks.append(Block(text=value_line))

@@ -51,3 +51,14 @@ ALL_SIGNALS: tuple[str, ...] = tuple(CATALOGUE)
 
 def polarity_of(signal_id: str) -> Polarity:
     return CATALOGUE[signal_id].polarity
+
+
+# How relationships and value levels are named in replies, per language.
+RELATIONSHIP_NAMES: dict[Lang, dict[str, str]] = {
+    "de": {"kunde": "Kunde", "patient": "Patient", "unklar": "unklar"},
+    "en": {"kunde": "Kunde (customer)", "patient": "Patient", "unklar": "unclear"},
+}
+VALUE_NAMES: dict[Lang, dict[str, str]] = {
+    "de": {"hoch": "hoch", "mittel": "mittel", "niedrig": "niedrig", "unbekannt": "unbekannt"},
+    "en": {"hoch": "high", "mittel": "medium", "niedrig": "low", "unbekannt": "unknown"},
+}
