@@ -22,7 +22,7 @@ Embed = Callable[[list[str]], np.ndarray]
 # Longer notes are scored on their first part, and the reply says so; time stays linear in length.
 MAX_CHARS = 6000
 # Below this, too little was said to call anyone a Kunde or a Patient.
-MIN_CONFIDENCE = 0.45
+MIN_CONFIDENCE = 0.4
 ADVERSE_EVENT_WORDS = (
     "nebenwirkung",
     "unverträglichkeit",

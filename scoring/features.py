@@ -95,11 +95,11 @@ _LARGE = re.compile(
 VALUE_SIGNAL_ORDER = ("v_umsatz", "v_potenzial", "v_multiplikator", "v_bindung")
 
 
-def note_embedding(rows: np.ndarray) -> np.ndarray:
-    """The mean clause embedding and its negated copy: the note's overall tone, beside the signals."""
+def note_profile(rows: np.ndarray) -> np.ndarray:
+    """The mean clause row: the note's overall tone (embeddings) and wording (hashed words and n-grams)."""
     if len(rows) == 0:
-        return np.zeros(2 * EMBED_DIM, dtype=np.float32)
-    return rows[:, : 2 * EMBED_DIM].mean(axis=0)
+        return np.zeros(segment_dim(), dtype=np.float32)
+    return rows.mean(axis=0)
 
 
 _QUANTITY = re.compile(
@@ -127,7 +127,7 @@ def value_note_features(note: str, value_probs: dict[str, float], rows: np.ndarr
         float(len(note) < 80),
         float(bool(_QUANTITY.search(note))),
     ]
-    return np.concatenate([np.asarray(feats, dtype=np.float32), note_embedding(rows)[:EMBED_DIM]])
+    return np.concatenate([np.asarray(feats, dtype=np.float32), note_profile(rows)[:EMBED_DIM]])
 
 
 def relationship_note_features(
@@ -154,4 +154,4 @@ def relationship_note_features(
         float(any(s.irony for s in segments)),
         math.log1p(len(segments)) / 3.0,
     ]
-    return np.concatenate([np.asarray(feats, dtype=np.float32), note_embedding(rows)])
+    return np.concatenate([np.asarray(feats, dtype=np.float32), note_profile(rows)])

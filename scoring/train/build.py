@@ -42,6 +42,7 @@ class Config:
     seg_lr: float = 0.05
     note_l2: float = 1e-3
     note_steps: int = 1000
+    value_l2: float = 3e-4
 
 
 @dataclass
@@ -135,7 +136,7 @@ def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
         tr = ds.folds != f
         w, b = train_softmax(rel_x[tr], rel_y[tr], len(REL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
         rel_pred[~tr] = np.argmax(rel_x[~tr] @ w + b, axis=1)
-        w, b = train_softmax(val_x[tr], val_y[tr], len(VAL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+        w, b = train_softmax(val_x[tr], val_y[tr], len(VAL_LABELS), l2=cfg.value_l2, steps=cfg.note_steps)
         val_pred[~tr] = np.argmax(val_x[~tr] @ w + b, axis=1)
     g, p = [REL_LABELS[i] for i in rel_y], [REL_LABELS[i] for i in rel_pred]
     return {
@@ -152,10 +153,18 @@ def fit(ds: Dataset, cfg: Config) -> ScoringModel:
     rel_x, val_x, rel_y, val_y, _, _ = note_features(ds, oof, thresholds)
     seg_w, seg_b = train_ovr(ds.x, ds.y, l2=cfg.seg_l2, steps=cfg.seg_steps, lr=cfg.seg_lr)
     rel_w, rel_b = train_softmax(rel_x, rel_y, len(REL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
-    val_w, val_b = train_softmax(val_x, val_y, len(VAL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
+    val_w, val_b = train_softmax(val_x, val_y, len(VAL_LABELS), l2=cfg.value_l2, steps=cfg.note_steps)
     return ScoringModel(
-        signal_ids=ALL_SIGNALS, seg_w=seg_w, seg_b=seg_b, thresholds=thresholds, rel_labels=REL_LABELS,
-        rel_w=rel_w, rel_b=rel_b, val_labels=VAL_LABELS, val_w=val_w, val_b=val_b,
+        signal_ids=ALL_SIGNALS,
+        seg_w=seg_w,
+        seg_b=seg_b,
+        thresholds=thresholds,
+        rel_labels=REL_LABELS,
+        rel_w=rel_w,
+        rel_b=rel_b,
+        val_labels=VAL_LABELS,
+        val_w=val_w,
+        val_b=val_b,
         info={"notes": len(ds.notes), "clauses": int(len(ds.x)), "config": cfg.__dict__},
     )
 
