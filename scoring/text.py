@@ -221,7 +221,7 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         start += 1
     while end > start and (text[end - 1].isspace() or text[end - 1] in "-–—•·"):
         end -= 1
-    if end > start and any(ch.isalnum() for ch in text[start:end]):
+    if end > start and any(ch.isalpha() for ch in text[start:end]):  # figures alone say nothing of behaviour
         spans.append((start, end))
 
 
