@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.compose import answer_reply, best_sentence, debrief_reply, feedback_actions, nothing_found, sources_block
 from bot.context import Context
 from bot.replies import Block, Reply, Source
+from knowledge.embeddings import SentenceCache
 from scoring.detect import MAX_CHARS
 from scoring.models import Assessment, Guidance, Lang
 from scoring.signals import CATALOGUE
@@ -120,6 +121,7 @@ class Coach:
         self.default_lang = default_lang
         # The model runs on one worker thread: the event loop stays free, and numpy calls never interleave.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-cpu")
+        self._sentences = SentenceCache(_embedder(retriever))
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._cpu, fn, *args)
@@ -205,12 +207,12 @@ class Coach:
             topics.append("kol-experten")
         described = "; ".join(CATALOGUE[s.id].label(lang) for s in a.relationship_signals[:3])
         query = f"{SITUATION[lang][a.relationship]} {described}. {note[:200]}"
+        vector = self.retriever.embed(query)
         passages: list[Guidance] = []
-        for p in self.retriever.search(query, k=4, lang=lang, topics=topics):
+        for p in self.retriever.search_vector(vector, 4, lang, topics):
             if len(passages) < 2 and all(p.title != q.title for q in passages):
                 passages.append(p)  # two different documents, best first
-        embed = _embedder(self.retriever)
-        return passages, [best_sentence(p, _as_array(embed([query])[0]), embed) for p in passages]
+        return passages, [best_sentence(p, _as_array(vector), self._sentences) for p in passages]
 
     async def ask(self, text: str, ctx: Context, lang: Lang | None = None) -> Reply:
         """A coaching question: an answer composed from the best passages, with numbered sources."""
@@ -219,7 +221,8 @@ class Coach:
             return _simple("question", lang or ctx.lang or self.default_lang, EMPTY)
         if lang is None:
             lang = ctx.lang or (await self._run(self.router.route, stripped, None)).lang
-        passages = await self._run(lambda: self.retriever.search(stripped, k=3, lang=lang))
+        qvec = await self._run(self.retriever.embed, stripped)
+        passages = await self._run(self.retriever.search_vector, qvec, 3, lang)
         passages = [p for p in passages if p.score >= MIN_RELEVANCE]
         if not passages:
             return nothing_found(lang)
@@ -233,8 +236,7 @@ class Coach:
                 sources_block(reply)
                 return reply
             notice = info
-        qvec = await self._run(self.retriever.index.embeddings.embed_query, stripped)
-        reply = await self._run(answer_reply, _as_array(qvec), passages, _embedder(self.retriever), lang)
+        reply = await self._run(answer_reply, _as_array(qvec), passages, self._sentences, lang)
         reply.notice = notice
         sources_block(reply)
         return reply

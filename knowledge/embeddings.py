@@ -6,6 +6,7 @@ import logging
 import os
 import pickle
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,24 @@ class NamedEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+class SentenceCache:
+    """Embeds knowledge-base sentences once: the same passages come back message after message."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], max_items: int = 20_000) -> None:
+        self._embed = embed
+        self._vectors: dict[str, np.ndarray] = {}
+        self._max = max_items
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > self._max:
+                self._vectors.clear()  # a crude bound; the knowledge base is far smaller than this
+            for text, vec in zip(missing, self._embed(missing), strict=True):
+                self._vectors[text] = np.asarray(vec, dtype=np.float32)
+        return np.vstack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 512), np.float32)
 
 
 def make_embeddings(settings: Settings) -> Embeddings:

@@ -22,8 +22,15 @@ class Retriever:
         query = query.strip()
         if not query or k <= 0:
             return []
-        want_lang = lang or detect_lang(query, default="de")
-        vector = self.index.embeddings.embed_query(query[:2000])
+        return self.search_vector(self.embed(query), k, lang or detect_lang(query, default="de"), topics)
+
+    def embed(self, query: str) -> list[float]:
+        return self.index.embeddings.embed_query(query.strip()[:2000])
+
+    def search_vector(
+        self, vector: list[float], k: int, want_lang: Lang, topics: list[str] | None = None
+    ) -> list[Guidance]:
+        """The same search for a query already embedded (the caller reuses the vector)."""
         fetch = max(24, k * 8)
         hits = self.index.store.similarity_search_by_vector_with_relevance_scores(vector, k=fetch)
         ranked: list[tuple[float, Guidance]] = []
