@@ -222,7 +222,9 @@ class Coach:
         if lang is None:
             lang = ctx.lang or (await self._run(self.router.route, stripped, None)).lang
         qvec = await self._run(self.retriever.embed, stripped)
-        passages = await self._run(self.retriever.search_vector, qvec, 3, lang)
+        found = await self._run(self.retriever.search_vector, qvec, 6, lang)
+        # The answer is in the asker's language; the other language only fills in where it has to.
+        passages = ([p for p in found if p.lang == lang] + [p for p in found if p.lang != lang])[:3]
         passages = [p for p in passages if p.score >= MIN_RELEVANCE]
         if not passages:
             return nothing_found(lang)

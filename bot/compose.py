@@ -96,11 +96,17 @@ def debrief_reply(a: Assessment, lang: Lang, scored_chars: int, highlights: list
     t = TEXT[lang]
     name = RELATIONSHIP_NAMES[lang][a.relationship]
     name = name[0].upper() + name[1:]
-    title = f"{REL_ICON[a.relationship]} {name} ({a.confidence:.0%}) · Tier {a.tier.name} – {a.tier.label}"
+    percent = min(int(a.confidence * 100), 99)  # never "100 %": it is an estimate
+    percent_text = f"{percent} %" if lang == "de" else f"{percent}%"
+    title = f"{REL_ICON[a.relationship]} {name} ({percent_text}) · Tier {a.tier.name} – {a.tier.label}"
     blocks = [Block(kind="title", text=title)]
     shown = a.relationship_signals[:MAX_SIGNALS_SHOWN]
     if shown:
-        items = [f"{CATALOGUE[s.id].label(lang)}: {_quote(s.quote, lang)}" for s in shown]
+        # One line per quoted span: several signals often rest on the same words.
+        by_quote: dict[str, list[str]] = {}
+        for sig in shown:
+            by_quote.setdefault(sig.quote, []).append(CATALOGUE[sig.id].label(lang))
+        items = [f"{' · '.join(labels)}: {_quote(quote, lang)}" for quote, labels in by_quote.items()]
         blocks.append(Block(kind="bullets", items=items))
     else:
         blocks.append(Block(text=t["no_signals"]))
