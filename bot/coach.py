@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from bot.compose import answer_reply, best_sentence, debrief_reply, feedback_actions, nothing_found, sources_block
 from bot.context import Context
@@ -251,15 +254,12 @@ def _simple(intent: str, lang: Lang, texts: dict[str, str]) -> Reply:
     return Reply(intent=intent, lang=lang, blocks=[Block(text=texts[lang])])  # type: ignore[arg-type]
 
 
-def _as_array(vec: Any) -> Any:
-    import numpy as np
-
+def _as_array(vec: Any) -> np.ndarray:
     return np.asarray(vec, dtype=np.float32)
 
 
-def _embedder(retriever: Retriever) -> Any:
-    import numpy as np
-
+def _embedder(retriever: Retriever) -> Callable[[list[str]], np.ndarray]:
+    """A batch embedding function returning an array, whichever Embeddings the index uses."""
     emb = retriever.index.embeddings
     if hasattr(emb, "embed_array"):
         return emb.embed_array
