@@ -140,7 +140,7 @@ def debrief_reply(a: Assessment, lang: Lang, scored_chars: int, highlights: list
     return reply
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ\"„])")
+_SENTENCE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"“”»']))\s+(?=[A-ZÄÖÜ\"„“])")
 _MARKUP = re.compile(r"\*\*|__|`|^#+\s*|^\s*[-*]\s+|^\s*\d+\.\s+", re.MULTILINE)
 
 
@@ -154,13 +154,22 @@ def first_sentences(text: str, n: int) -> str:
     return " ".join(_SENTENCE.split(" ".join(plain(body).split()))[:n])
 
 
+def _balanced_quotes(sentence: str) -> bool:
+    """A sentence cut out of the middle of a quotation reads wrong on its own."""
+    if sentence.count('"') % 2:
+        return False
+    if "„" in sentence:  # German quotes open with „ and close with “
+        return sentence.count("„") == sentence.count("“")
+    return sentence.count("“") == sentence.count("”")
+
+
 def split_sentences(text: str) -> list[str]:
     body = plain(text.split("\n", 1)[1] if "\n" in text else text)
     # Questions in a passage are usually its sub-headings, not answers.
     return [
         s.strip()
         for s in _SENTENCE.split(" ".join(body.split()))
-        if len(s.strip()) > 25 and not s.strip().endswith("?")
+        if len(s.strip()) > 25 and not s.strip().endswith("?") and _balanced_quotes(s)
     ]
 
 
