@@ -32,9 +32,15 @@ class App:
 
     def warm_up(self) -> None:
         """Load the model in the background while the caller goes on importing and opening the index."""
+        import threading
+
         from knowledge.embeddings import warm_up_in_background
 
         warm_up_in_background()
+        if self.settings.llm_enabled:
+            from bot.llm import preload_client
+
+            threading.Thread(target=preload_client, name="llm-import", daemon=True).start()
 
     @cached_property
     def policy(self) -> Policy:

@@ -182,8 +182,9 @@ class LLMAdvisor:
     async def refine(self, note: str, embedded: Assessment, lang: Lang) -> tuple[Assessment, str | None]:
         """The LLM's assessment, validated; or the embedded one and a notice when anything fails."""
         try:
+            chain = self._assess_chain()  # built before the clock starts: the first call imports the client
             async with asyncio.timeout(self._deadline_s):
-                draft = await self._draft(note, embedded, lang)
+                draft = await self._draft(chain, note, embedded, lang)
             return self._merge(note, embedded, draft, lang), None
         except Exception as exc:  # any failure: the rep still gets the embedded assessment
             self._log_failure("refine", exc)
@@ -211,9 +212,11 @@ class LLMAdvisor:
             self._log_failure("answer", exc)
             return None, ANSWER_NOTICE[lang]
 
-    async def _draft(self, note: str, embedded: Assessment, lang: Lang) -> AssessmentDraft:
+    def _assess_chain(self) -> Any:
         structured = self._client().with_structured_output(AssessmentDraft, method=self._method, include_raw=True)
-        chain = self._prompt("assess") | structured
+        return self._prompt("assess") | structured
+
+    async def _draft(self, chain: Any, note: str, embedded: Assessment, lang: Lang) -> AssessmentDraft:
         result: dict[str, Any] = await chain.ainvoke(
             {
                 "language": _LANGUAGE[lang],
@@ -287,6 +290,12 @@ class LLMAdvisor:
             f", status={status}" if status else "",
             f", reason={detail}" if detail else "",
         )
+
+
+def preload_client() -> None:
+    """Import the client libraries (seconds) ahead of the first LLM call; run on a background thread."""
+    import langchain_openai  # noqa: F401
+    import openai  # noqa: F401
 
 
 def llm_from_settings(settings: Settings, policy: Policy) -> LLMAdvisor | None:
