@@ -122,9 +122,14 @@ def assess(
 @cli.command()
 def chat() -> None:
     """The terminal chat: debriefs, questions and commands, as in Telegram."""
+    import logging
+
     from bot.console import run_chat
 
-    run_chat(_app(warm=True))
+    app = _app(warm=True)
+    if app.settings.log_level != "DEBUG":  # the chat is for reading replies, not routine log lines
+        logging.getLogger().setLevel(logging.WARNING)
+    run_chat(app)
 
 
 @cli.command()
