@@ -27,6 +27,10 @@ WELCOME = (
     "/help für Befehle, /quit zum Beenden.\n"
     "Describe a customer conversation or ask a question. /help for commands, /quit to leave."
 )
+NO_INDEX = (
+    "Die Wissensbasis ist noch nicht indiziert: `kundenfokus index` ausführen, dann gibt es Quellen. "
+    "(The knowledge base is not indexed yet: run `kundenfokus index` to get sourced answers.)"
+)
 REL_STYLE = {"kunde": "bold green", "patient": "bold red", "unklar": "bold yellow"}
 
 
@@ -84,6 +88,8 @@ async def _chat(app: App) -> None:
     ctx = Context(user_id=LOCAL_REP_ID, channel="console")
     read_line = _line_reader(app)
     console.print(Text(WELCOME, style="cyan"))
+    if not app.index.exists():
+        console.print(Text(NO_INDEX, style="yellow"))
     last_id: int | None = None
     try:
         while True:
