@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.commands import COMMANDS
 from bot.compose import answer_reply, best_sentence, debrief_reply, feedback_actions, nothing_found, sources_block
 from bot.context import Context
 from bot.replies import Block, Reply, Source
@@ -80,25 +81,8 @@ _TOPICS_FOR = {
     ("unklar", None): ["gespraechsfuehrung", "kunde-merkmale", "patient-merkmale"],
     ("patient", None): ["umgang-patient", "zeitallokation"],
 }
-ALIASES = {
-    "bewerten": "bewerten",
-    "assess": "bewerten",
-    "frage": "frage",
-    "ask": "frage",
-    "start": "start",
-    "help": "help",
-    "hilfe": "help",
-    "kunde": "kunde",
-    "customer": "kunde",
-    "portfolio": "portfolio",
-    "sprache": "sprache",
-    "language": "sprache",
-    "daten": "daten",
-    "privacy": "daten",
-    "vergessen": "vergessen",
-    "forget": "vergessen",
-    "export": "export",
-}
+# Every command's German and English name, to its German (canonical) name.
+ALIASES = {name: c.de for c in COMMANDS for name in (c.de, c.en)} | {"hilfe": "help"}
 
 
 class Coach:

@@ -66,7 +66,8 @@ class Scorer:
             return self._empty(lang, customer, flags)
 
         vectors = self.embed([s.text for s in segments])
-        matrix = segment_matrix(segments, vectors, scored_text)
+        amounts = find_amounts(scored_text)  # once per note: clause features, value features and the reply
+        matrix = segment_matrix(segments, vectors, amounts)
         probs = self.model.signal_probs(matrix)
         hits = self._hits(segments, probs, scored_text)
 
@@ -80,7 +81,7 @@ class Scorer:
             relationship = "unklar"
 
         val_max = {sid: float(probs[:, self._index[sid]].max()) for sid in VALUE_SIGNALS}
-        val_p = self.model.value_probs(value_note_features(scored_text, val_max, matrix))
+        val_p = self.model.value_probs(value_note_features(scored_text, val_max, matrix, amounts))
         level = self.model.val_labels[int(np.argmax(val_p))]
 
         rel_hits = [h for h in hits if h.polarity != "value"]
@@ -91,7 +92,9 @@ class Scorer:
             relationship=relationship,
             confidence=round(confidence, 3),
             signals=rel_hits,
-            value=Value(level=level, signals=value_hits, amount_eur=_largest_amount(scored_text)),
+            value=Value(
+                level=level, signals=value_hits, amount_eur=max((a.eur_per_year for a in amounts), default=None)
+            ),
             tier=tier,
             next_step=choose_next_step(relationship, level, tier.name, ids, lang),
             customer=customer,
@@ -139,8 +142,3 @@ class Scorer:
 def has_adverse_event(text: str) -> bool:
     lowered = text.lower()
     return any(word in lowered for word in ADVERSE_EVENT_WORDS)
-
-
-def _largest_amount(text: str) -> float | None:
-    amounts = find_amounts(text)
-    return max((a.eur_per_year for a in amounts), default=None)

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 
-from scoring.amounts import Amount, find_amounts
+from scoring.amounts import Amount
 from scoring.segments import Segment
 
 EMBED_DIM = 512
@@ -57,9 +57,8 @@ def amount_features(amounts: list[Amount]) -> list[float]:
     return [float(bool(amounts)), math.log10(top + 1.0) / 7.0, float(top >= 1e5), float(top >= 1e6)]
 
 
-def segment_matrix(segments: list[Segment], embeddings: np.ndarray, note: str) -> np.ndarray:
+def segment_matrix(segments: list[Segment], embeddings: np.ndarray, amounts: list[Amount]) -> np.ndarray:
     """One row per clause. The negated copy of the embedding lets a linear model flip a signal."""
-    amounts = find_amounts(note)
     rows = np.zeros((len(segments), segment_dim()), dtype=np.float32)
     for i, seg in enumerate(segments):
         emb = embeddings[i]
@@ -111,8 +110,9 @@ _QUANTITY = re.compile(
 )
 
 
-def value_note_features(note: str, value_probs: dict[str, float], rows: np.ndarray) -> np.ndarray:
-    amounts = find_amounts(note)
+def value_note_features(
+    note: str, value_probs: dict[str, float], rows: np.ndarray, amounts: list[Amount]
+) -> np.ndarray:
     top = max((a.eur_per_year for a in amounts), default=0.0)
     feats = [value_probs.get(s, 0.0) for s in VALUE_SIGNAL_ORDER]
     feats += [

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring import metrics
+from scoring.amounts import find_amounts
 from scoring.features import relationship_note_features, segment_matrix, value_note_features
 from scoring.model import MODEL_FILE, ScoringModel, sigmoid
 from scoring.segments import Segment, segment_note
@@ -103,7 +104,7 @@ def prepare(notes: list[dict]) -> Dataset:
             continue
         v = vectors[offset : offset + len(segs)]
         offset += len(segs)
-        xs.append(segment_matrix(segs, v, note["text"]))
+        xs.append(segment_matrix(segs, v, find_amounts(note["text"])))
         ys.append(clause_labels(note, segs))
         owner += [i] * len(segs)
     folds = writer_folds(notes)
@@ -118,7 +119,7 @@ def note_features(ds: Dataset, probs: np.ndarray, thresholds: np.ndarray) -> tup
         rel_probs = {sid: p[:, ALL_SIGNALS.index(sid)].tolist() for sid in RELATIONSHIP_SIGNALS}
         rel_x.append(relationship_note_features(rel_probs, RELATIONSHIP_SIGNALS, ds.segments[i], ds.x[rows]))
         val_max = {sid: float(p[:, ALL_SIGNALS.index(sid)].max()) for sid in VALUE_SIGNALS}
-        val_x.append(value_note_features(note["text"], val_max, ds.x[rows]))
+        val_x.append(value_note_features(note["text"], val_max, ds.x[rows], find_amounts(note["text"])))
         rel_y.append(REL_LABELS.index(note["label"]))
         val_y.append(VAL_LABELS.index(note["value"]))
         gold_sig.append({h["id"] for h in note["signals"] + note["value_signals"]})
