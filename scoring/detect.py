@@ -84,7 +84,9 @@ class Scorer:
         val_p = self.model.value_probs(value_note_features(scored_text, val_max, matrix, amounts))
         level = self.model.val_labels[int(np.argmax(val_p))]
 
-        rel_hits = [h for h in hits if h.polarity != "value"]
+        # Signals of the pole the note was not given were outweighed; listing them would contradict the label.
+        outweighed = {"kunde": "patient", "patient": "kunde"}.get(relationship)
+        rel_hits = [h for h in hits if h.polarity not in ("value", outweighed)]
         value_hits = [h for h in hits if h.polarity == "value"] if level != "unbekannt" else []
         tier = self.policy.tier(relationship, level, lang)
         ids = {h.id for h in rel_hits}

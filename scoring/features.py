@@ -19,7 +19,7 @@ FLAG_FEATURES = 6
 
 
 def segment_dim() -> int:
-    return 2 * EMBED_DIM + FLAG_FEATURES + AMOUNT_FEATURES + HASH_BUCKETS + CHAR_BUCKETS
+    return 3 * EMBED_DIM + FLAG_FEATURES + AMOUNT_FEATURES + HASH_BUCKETS + CHAR_BUCKETS
 
 
 def _bucket(token: str) -> int:
@@ -57,16 +57,29 @@ def amount_features(amounts: list[Amount]) -> list[float]:
     return [float(bool(amounts)), math.log10(top + 1.0) / 7.0, float(top >= 1e5), float(top >= 1e6)]
 
 
+def neighbour_context(embeddings: np.ndarray) -> np.ndarray:
+    """Half the mean of the clauses before and after: "aber", "trotzdem" or a rep's aside read
+    differently next to what surrounds them."""
+    ctx = np.zeros_like(embeddings)
+    for i in range(len(embeddings)):
+        around = [j for j in (i - 1, i + 1) if 0 <= j < len(embeddings)]
+        if around:
+            ctx[i] = embeddings[around].mean(axis=0) * 0.5
+    return ctx
+
+
 def segment_matrix(segments: list[Segment], embeddings: np.ndarray, amounts: list[Amount]) -> np.ndarray:
     """One row per clause. The negated copy of the embedding lets a linear model flip a signal."""
     rows = np.zeros((len(segments), segment_dim()), dtype=np.float32)
+    context = neighbour_context(np.asarray(embeddings[: len(segments)], dtype=np.float32))
     for i, seg in enumerate(segments):
         emb = embeddings[i]
         inside = [a for a in amounts if a.start >= seg.start and a.end <= seg.end]
         rows[i, :EMBED_DIM] = emb
         if seg.negated:
             rows[i, EMBED_DIM : 2 * EMBED_DIM] = emb
-        o = 2 * EMBED_DIM
+        rows[i, 2 * EMBED_DIM : 3 * EMBED_DIM] = context[i]
+        o = 3 * EMBED_DIM
         rows[i, o : o + FLAG_FEATURES] = seg.flags()
         o += FLAG_FEATURES
         rows[i, o : o + AMOUNT_FEATURES] = amount_features(inside)
@@ -130,11 +143,25 @@ def value_note_features(
     return np.concatenate([np.asarray(feats, dtype=np.float32), note_profile(rows)[:EMBED_DIM]])
 
 
+def pole_features(rel_probs: dict[str, list[float]], order: tuple[str, ...]) -> list[float]:
+    """A clause mostly speaks for one pole: a Patient reading on a clause that reads Kunde even more
+    strongly is weaker evidence than one on a clause of its own."""
+    k = np.array([rel_probs.get(s, [0.0]) for s in order if s.startswith("k_")], dtype=np.float32).max(axis=0)
+    p = np.array([rel_probs.get(s, [0.0]) for s in order if s.startswith("p_")], dtype=np.float32).max(axis=0)
+    return [
+        float((k * (1 - p)).max()),
+        float((p * (1 - k)).max()),
+        float(1 - np.prod(1 - k)),
+        float(1 - np.prod(1 - p)),
+        float(bool((k > p).any() and (p > k).any())),
+    ]
+
+
 def relationship_note_features(
     rel_probs: dict[str, list[float]], order: tuple[str, ...], segments: list[Segment], rows: np.ndarray
 ) -> np.ndarray:
     """Per signal its strongest clause and its spread; then the balance between the two poles."""
-    feats: list[float] = []
+    feats: list[float] = pole_features(rel_probs, order)
     k_max = p_max = k_sum = p_sum = 0.0
     for sid in order:
         probs = rel_probs.get(sid, [0.0])
