@@ -87,7 +87,8 @@ class Scorer:
         # Signals of the pole the note was not given were outweighed; listing them would contradict the label.
         outweighed = {"kunde": "patient", "patient": "kunde"}.get(relationship)
         rel_hits = [h for h in hits if h.polarity not in ("value", outweighed)]
-        value_hits = [h for h in hits if h.polarity == "value"] if level != "unbekannt" else []
+        # A value signal means significant value: a low or unknown level has none to show.
+        value_hits = [h for h in hits if h.polarity == "value"] if level in ("hoch", "mittel") else []
         tier = self.policy.tier(relationship, level, lang)
         ids = {h.id for h in rel_hits}
         return Assessment(

@@ -127,10 +127,13 @@ def note_features(ds: Dataset, probs: np.ndarray, thresholds: np.ndarray) -> tup
     return np.vstack(rel_x), np.vstack(val_x), np.asarray(rel_y), np.asarray(val_y), gold_sig, pred_sig
 
 
-def consistent(signals: set[str], label: str) -> set[str]:
-    """As the Scorer reports them: a Kunde's Patient signals (and the reverse) are dropped."""
-    drop = {"kunde": "p_", "patient": "k_"}.get(label)
-    return {s for s in signals if not (drop and s.startswith(drop))}
+def consistent(signals: set[str], label: str, level: str) -> set[str]:
+    """As the Scorer reports them: a Kunde's Patient signals (and the reverse) are dropped, and value
+    signals only stand beside a high or middle value."""
+    drop = {"kunde": ("p_",), "patient": ("k_",)}.get(label, ())
+    if level not in ("hoch", "mittel"):
+        drop += ("v_",)
+    return {s for s in signals if not s.startswith(drop)}
 
 
 def out_of_fold(ds: Dataset, cfg: Config) -> np.ndarray:
@@ -154,7 +157,8 @@ def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
         w, b = train_softmax(val_x[tr], val_y[tr], len(VAL_LABELS), l2=cfg.value_l2, steps=cfg.note_steps)
         val_pred[~tr] = np.argmax(val_x[~tr] @ w + b, axis=1)
     g, p = [REL_LABELS[i] for i in rel_y], [REL_LABELS[i] for i in rel_pred]
-    pred_sig = [consistent(signals, label) for signals, label in zip(pred_sig, p, strict=True)]
+    levels = [VAL_LABELS[i] for i in val_pred]
+    pred_sig = [consistent(sig, label, level) for sig, label, level in zip(pred_sig, p, levels, strict=True)]
     return {
         "relationship_accuracy": round(metrics.accuracy(g, p) or 0, 3),
         "relationship_macro_f1": round(metrics.macro_f1(g, p, REL_LABELS) or 0, 3),
