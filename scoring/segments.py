@@ -19,6 +19,8 @@ _PIVOT = re.compile(
     re.IGNORECASE,
 )
 MIN_CLAUSE_WORDS = 3
+# One word between a comma and the pivot ("…, hat aber wieder …") belongs to the clause that follows.
+_VERB_BEFORE_PIVOT = re.compile(r",\s*(\w+)\s*$")
 
 NEGATORS = frozenset(
     [
@@ -135,7 +137,10 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cuts = [start]
     for m in _PIVOT.finditer(text, start, end):
         cut = m.end()
-        if len(text[cuts[-1] : m.start()].split()) >= MIN_CLAUSE_WORDS and len(text[cut:end].split()) >= 2:
+        verb = _VERB_BEFORE_PIVOT.search(text, cuts[-1], m.start())
+        if verb and m.group().strip() == "":
+            cut = verb.start(1)  # German word order: "…, hat aber …" turns at the verb, not after it
+        if len(text[cuts[-1] : cut].split()) >= MIN_CLAUSE_WORDS and len(text[cut:end].split()) >= 2:
             cuts.append(cut)
     cuts.append(end)
     spans = []

@@ -46,3 +46,9 @@ def test_language_guess():
     assert detect_lang("Er will bis Freitag ein Angebot.") == "de"
     assert detect_lang("She wants a proposal by Friday.") == "en"
     assert detect_lang("👍", default="en") == "en"
+
+
+def test_german_verb_before_a_pivot_opens_the_next_clause():
+    text = "Will bis Freitag ein Angebot für die Halle, hat aber wieder über die Bank geschimpft."
+    clauses = [s.text for s in segment_note(text)]
+    assert clauses == ["Will bis Freitag ein Angebot für die Halle", "hat aber wieder über die Bank geschimpft."]
