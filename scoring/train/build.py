@@ -136,6 +136,19 @@ def consistent(signals: set[str], label: str, level: str) -> set[str]:
     return {s for s in signals if not s.startswith(drop)}
 
 
+def note_thresholds(ds: Dataset, oof: np.ndarray) -> np.ndarray:
+    """Per signal, the cut on a note's strongest clause that maximises F1 over notes: a signal is shown
+    once per note, so that is the unit it is judged on."""
+    strongest = np.zeros((len(ds.notes), len(ALL_SIGNALS)), np.float32)
+    for i in range(len(ds.notes)):
+        rows = ds.owner == i
+        if rows.any():
+            strongest[i] = oof[rows].max(axis=0)
+    present = [{h["id"] for h in n["signals"] + n["value_signals"]} for n in ds.notes]
+    gold = np.array([[sid in ids for sid in ALL_SIGNALS] for ids in present])
+    return np.array([best_threshold(strongest[:, j], gold[:, j]) for j in range(len(ALL_SIGNALS))], np.float32)
+
+
 def out_of_fold(ds: Dataset, cfg: Config) -> np.ndarray:
     oof = np.zeros_like(ds.y)
     for f in range(FOLDS):
@@ -147,7 +160,7 @@ def out_of_fold(ds: Dataset, cfg: Config) -> np.ndarray:
 
 def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
     oof = out_of_fold(ds, cfg)
-    thresholds = np.array([best_threshold(oof[:, j], ds.y[:, j] > 0) for j in range(len(ALL_SIGNALS))])
+    thresholds = note_thresholds(ds, oof)
     rel_x, val_x, rel_y, val_y, gold_sig, pred_sig = note_features(ds, oof, thresholds)
     rel_pred, val_pred = np.zeros_like(rel_y), np.zeros_like(val_y)
     for f in range(FOLDS):
@@ -169,7 +182,7 @@ def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
 
 def fit(ds: Dataset, cfg: Config) -> ScoringModel:
     oof = out_of_fold(ds, cfg)
-    thresholds = np.array([best_threshold(oof[:, j], ds.y[:, j] > 0) for j in range(len(ALL_SIGNALS))], np.float32)
+    thresholds = note_thresholds(ds, oof)
     rel_x, val_x, rel_y, val_y, _, _ = note_features(ds, oof, thresholds)
     seg_w, seg_b = train_ovr(ds.x, ds.y, l2=cfg.seg_l2, steps=cfg.seg_steps, lr=cfg.seg_lr)
     rel_w, rel_b = train_softmax(rel_x, rel_y, len(REL_LABELS), l2=cfg.note_l2, steps=cfg.note_steps)
