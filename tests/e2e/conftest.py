@@ -25,10 +25,14 @@ REP, REP2, STRANGER, ADMIN = 1001, 1002, 6666, 9001
 GROUP = -1001234567890  # an allowed forum supergroup
 BOT_NAME = BOT["username"]
 
-NOTE = ("Termin bei Kessler Baustoffe GmbH: Herr Kessler hat offen über seine Ziele gesprochen, "
-        "will bis Freitag ein Angebot für einen Rahmenvertrag über drei Jahre, Budget 200k.")
-ADVERSE_NOTE = ("Besuch bei Dr. Weber: Sie berichtet über eine Nebenwirkung bei einer Patientin, "
-                "Hautausschlag nach Umstellung auf Präparat X. Will aber Infos zu Studien.")
+NOTE = (
+    "Termin bei Kessler Baustoffe GmbH: Herr Kessler hat offen über seine Ziele gesprochen, "
+    "will bis Freitag ein Angebot für einen Rahmenvertrag über drei Jahre, Budget 200k."
+)
+ADVERSE_NOTE = (
+    "Besuch bei Dr. Weber: Sie berichtet über eine Nebenwirkung bei einer Patientin, "
+    "Hautausschlag nach Umstellung auf Präparat X. Will aber Infos zu Studien."
+)
 
 
 def user(uid: int, lang: str = "de") -> dict[str, Any]:

@@ -20,8 +20,10 @@ from tests.fakes.botapi import BOT, TOKEN, FakeBotApi
         ({"text": "x" * 4097}, "4097 characters"),
         ({"text": "<b></b>"}, "empty"),
         ({"text": "ok", "api_kwargs": {"colour": "red"}}, "unknown field 'colour'"),
-        ({"text": "ok", "reply_markup": InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])},
-         "65 bytes"),
+        (
+            {"text": "ok", "reply_markup": InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])},
+            "65 bytes",
+        ),
     ],
 )
 async def test_send_message_is_checked_against_the_spec(api: FakeBotApi, kwargs: dict, problem: str | None) -> None:

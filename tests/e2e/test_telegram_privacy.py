@@ -83,8 +83,7 @@ async def test_forget_asks_first_then_deletes_every_row_of_that_user_only(bot: B
     assert api.of("editMessageReplyMarkup", REP)  # the confirmation buttons are gone
 
 
-async def test_adverse_event_note_shows_the_hint_and_its_text_is_never_stored(
-        tmp_path: Path, api: FakeBotApi) -> None:
+async def test_adverse_event_note_shows_the_hint_and_its_text_is_never_stored(tmp_path: Path, api: FakeBotApi) -> None:
     settings = make_settings(tmp_path, api, store_notes=True)  # even when notes are kept
     async with start_bot(settings, api) as bot:
         api.message(private(REP), user(REP), NOTE)  # the control: an ordinary note is kept

@@ -43,9 +43,15 @@ async def test_a_6000_character_reply_is_split_into_valid_html_parts(bot: Bot) -
     key = customer_key(LONG_NAME)
     assert key
     for i in range(130):  # a long history: /kunde lists every assessment
-        a = Assessment(relationship=("kunde", "patient", "unklar")[i % 3], confidence=0.5,
-                       value=Value(level="mittel"), tier=Tier(name="ABCD"[i % 4], label="x", time_investment="y"),
-                       next_step=NextStep(action="z"), customer=LONG_NAME, customer_key=key)
+        a = Assessment(
+            relationship=("kunde", "patient", "unklar")[i % 3],
+            confidence=0.5,
+            value=Value(level="mittel"),
+            tier=Tier(name="ABCD"[i % 4], label="x", time_investment="y"),
+            next_step=NextStep(action="z"),
+            customer=LONG_NAME,
+            customer_key=key,
+        )
         await bot.store.record_assessment(REP, REP, a, None)
     api.message(private(REP), user(REP), f"/kunde {LONG_NAME}")
     await api.sent(REP)
@@ -64,8 +70,14 @@ async def test_a_6000_character_reply_is_split_into_valid_html_parts(bot: Bot) -
 
 def test_render_splits_one_huge_paragraph_with_markup_balanced() -> None:
     body = ("Sie sagte <b>nicht</b> & meinte es so. " * 200).strip()  # 7,800 characters of user text
-    reply = Reply(intent="other", blocks=[Block(kind="title", text="<Titel>"), Block(kind="quote", text=body),
-                                          Block(kind="bullets", items=[body[:500]] * 12)])
+    reply = Reply(
+        intent="other",
+        blocks=[
+            Block(kind="title", text="<Titel>"),
+            Block(kind="quote", text=body),
+            Block(kind="bullets", items=[body[:500]] * 12),
+        ],
+    )
     parts = render(reply)
     assert len(parts) >= 3
     for part in parts:

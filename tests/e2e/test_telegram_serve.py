@@ -23,11 +23,17 @@ pytestmark = pytest.mark.skipif(CLI is None, reason="the kundenfokus console scr
 def serve_env(tmp_path: Path, api: FakeBotApi, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "OPENAI_", "KUNDENFOKUS_"))}
     env.pop("DATABASE_URL", None)
-    env.update({
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_ALLOWED_USERS": str(REP),
-        "KUNDENFOKUS_DATA_DIR": str(tmp_path / "data"), "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost", "STORE_NOTES": "false",
-    })
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "TELEGRAM_ALLOWED_USERS": str(REP),
+            "KUNDENFOKUS_DATA_DIR": str(tmp_path / "data"),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "STORE_NOTES": "false",
+        }
+    )
     env.update(extra)
     return env
 
@@ -35,8 +41,13 @@ def serve_env(tmp_path: Path, api: FakeBotApi, **extra: str) -> dict[str, str]:
 async def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, api: FakeBotApi) -> None:
     assert CLI is not None
     proc = await asyncio.create_subprocess_exec(
-        CLI, "serve", cwd=tmp_path, env=serve_env(tmp_path, api),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        CLI,
+        "serve",
+        cwd=tmp_path,
+        env=serve_env(tmp_path, api),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         await api.wait_for(lambda: api.of("getUpdates"), timeout=60)  # started and polling
         api.message(private(REP), user(REP), NOTE)
@@ -58,6 +69,7 @@ async def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, api: F
     assert len(api.of("sendMessage", REP)) == 2  # nothing lost
 
     from bot.store import Store
+
     async with Store(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kundenfokus.db'}") as store:
         assert await store.count_assessments(REP) == 2
 
@@ -67,7 +79,8 @@ async def test_serve_refuses_to_start_without_allowed_users_or_chats(tmp_path: P
     env = serve_env(tmp_path, api)
     del env["TELEGRAM_ALLOWED_USERS"]
     proc = await asyncio.create_subprocess_exec(
-        CLI, "serve", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        CLI, "serve", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode != 0
     assert b"TELEGRAM_ALLOWED_USERS" in out and b"TELEGRAM_ALLOWED_CHATS" in out
@@ -80,23 +93,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_webhook_mode_registers_a_secret_and_rejects_requests_without_it(
-        tmp_path: Path, api: FakeBotApi) -> None:
+async def test_webhook_mode_registers_a_secret_and_rejects_requests_without_it(tmp_path: Path, api: FakeBotApi) -> None:
     assert CLI is not None
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
-    env = serve_env(tmp_path, api, TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-                    TELEGRAM_WEBHOOK_PORT=str(port), TELEGRAM_WEBHOOK_SECRET="s3cret-Token_1")
+    env = serve_env(
+        tmp_path,
+        api,
+        TELEGRAM_WEBHOOK_URL=url,
+        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=str(port),
+        TELEGRAM_WEBHOOK_SECRET="s3cret-Token_1",
+    )
     proc = await asyncio.create_subprocess_exec(
-        CLI, "serve", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        CLI, "serve", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     try:
         await api.wait_for(lambda: api.of("setWebhook"), timeout=60)
         [hook] = api.of("setWebhook")
         assert hook.params["url"] == url and hook.params["secret_token"] == "s3cret-Token_1"
         assert not api.of("getUpdates")  # no polling in webhook mode
-        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": private(REP), "from": user(REP),
-                                              "text": "/help", "entities": [{"type": "bot_command", "offset": 0,
-                                                                             "length": 5}]}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": private(REP),
+                "from": user(REP),
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
         async with httpx.AsyncClient(trust_env=False) as client:
             for _ in range(100):  # the listener starts right after setWebhook
                 try:

@@ -24,10 +24,24 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.fakes.botapi_spec import Checker, parse_html, utf16_len
 
 TOKEN = "123456789:TEST_tokenForTheLoopbackBotApiServer0"
-BOT = {"id": 123456789, "is_bot": True, "first_name": "Kundenfokus", "username": "kundenfokus_test_bot",
-       "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-           500: "Internal Server Error", 502: "Bad Gateway"}
+BOT = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "Kundenfokus",
+    "username": "kundenfokus_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
 
 
 @dataclass
@@ -102,12 +116,23 @@ class FakeBotApi:
         task.add_done_callback(self._tasks.discard)
         return update
 
-    def message(self, chat: dict[str, Any], user: dict[str, Any] | None, text: str, *,
-                thread_id: int | None = None, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+    def message(
+        self,
+        chat: dict[str, Any],
+        user: dict[str, Any] | None,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Feed a text message; entities for a leading /command and @mentions are added as Telegram does."""
         self.chats[chat["id"]] = chat
-        msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
-                               "text": text}
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "text": text,
+        }
         if user is not None:
             msg["from"] = user
         entities = _entities(text)
@@ -117,8 +142,13 @@ class FakeBotApi:
             msg["message_thread_id"] = thread_id
             msg["is_topic_message"] = True
             # In a forum topic, Telegram sets reply_to_message to the topic's service message.
-            msg["reply_to_message"] = {"message_id": thread_id, "date": msg["date"], "chat": chat,
-                                       "from": user, "forum_topic_created": {"name": "Team", "icon_color": 0}}
+            msg["reply_to_message"] = {
+                "message_id": thread_id,
+                "date": msg["date"],
+                "chat": chat,
+                "from": user,
+                "forum_topic_created": {"name": "Team", "icon_color": 0},
+            }
         if reply_to is not None:
             msg["reply_to_message"] = reply_to
         return self.feed({"message": msg})["message"]
@@ -126,8 +156,9 @@ class FakeBotApi:
     def press(self, user: dict[str, Any], message: dict[str, Any], data: str) -> str:
         """Feed a callback query for a button under one of the bot's messages; returns the query id."""
         query_id = f"q{next(self._update_ids)}"
-        self.feed({"callback_query": {"id": query_id, "from": user, "chat_instance": "ci",
-                                      "message": message, "data": data}})
+        self.feed(
+            {"callback_query": {"id": query_id, "from": user, "chat_instance": "ci", "message": message, "data": data}}
+        )
         return query_id
 
     def fail(self, method: str, kind: str = "429", times: int = 1, retry_after: int = 1) -> None:
@@ -136,8 +167,13 @@ class FakeBotApi:
     # -- what tests read ---------------------------------------------------------------------
 
     def of(self, method: str, chat_id: int | None = None, ok_only: bool = True) -> list[Call]:
-        return [c for c in self.calls if c.method == method and (c.ok or not ok_only)
-                and (chat_id is None or _same(c.params.get("chat_id"), chat_id))]
+        return [
+            c
+            for c in self.calls
+            if c.method == method
+            and (c.ok or not ok_only)
+            and (chat_id is None or _same(c.params.get("chat_id"), chat_id))
+        ]
 
     def outgoing(self, chat_id: int) -> list[Call]:
         """Every call that would show something in this chat (messages, actions, documents, edits)."""
@@ -148,9 +184,11 @@ class FakeBotApi:
 
     async def wait_for(self, predicate: Any, timeout: float = 15.0) -> None:
         """Wait until predicate() is true; a bound against hanging, not a timing assertion."""
+
         async def until() -> None:
             async with self._changed:
                 await self._changed.wait_for(predicate)
+
         try:
             await asyncio.wait_for(until(), timeout)
         except TimeoutError:
@@ -183,8 +221,11 @@ class FakeBotApi:
                     break
                 status, payload = response
                 data = json.dumps(payload).encode()
-                writer.write(f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json"
-                             f"\r\nContent-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode() + data)
+                writer.write(
+                    f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: application/json"
+                    f"\r\nContent-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode()
+                    + data
+                )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
@@ -206,8 +247,10 @@ class FakeBotApi:
         if problems:
             self.violations.extend(problems)
             call.status = 404 if self.checker.method_name(name) is None else 400
-            result: tuple[int, Any] | None = call.status, {
-                "ok": False, "error_code": call.status, "description": "Bad Request: " + "; ".join(problems)}
+            result: tuple[int, Any] | None = (
+                call.status,
+                {"ok": False, "error_code": call.status, "description": "Bad Request: " + "; ".join(problems)},
+            )
         elif fault is not None:
             result = self._fault_response(fault, call)
         # Recorded on arrival, so a test sees a long poll as soon as it starts, not when it returns.
@@ -233,8 +276,12 @@ class FakeBotApi:
             call.status = 502
             return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
         call.status = 429
-        return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": fault.retry_after},
-                     "description": f"Too Many Requests: retry after {fault.retry_after}"}
+        return 429, {
+            "ok": False,
+            "error_code": 429,
+            "parameters": {"retry_after": fault.retry_after},
+            "description": f"Too Many Requests: retry after {fault.retry_after}",
+        }
 
     async def _result(self, method: str, p: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -270,14 +317,21 @@ class FakeBotApi:
     def _new_message(self, p: dict[str, Any], method: str) -> dict[str, Any]:
         chat_id = int(p["chat_id"])
         chat = self.chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "Rep"})
-        msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
-                               "chat": chat, "from": self.me}
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.me,
+        }
         if method == "sendMessage":
             text = p["text"]
             msg["text"] = parse_html(text)[0] if str(p.get("parse_mode", "")).upper() == "HTML" else text
         else:
-            msg["document"] = {"file_id": f"doc{msg['message_id']}", "file_unique_id": f"u{msg['message_id']}",
-                               "file_size": len(p["document"]) if isinstance(p["document"], bytes) else 0}
+            msg["document"] = {
+                "file_id": f"doc{msg['message_id']}",
+                "file_unique_id": f"u{msg['message_id']}",
+                "file_size": len(p["document"]) if isinstance(p["document"], bytes) else 0,
+            }
         if "message_thread_id" in p:
             msg["message_thread_id"] = int(p["message_thread_id"])
             msg["is_topic_message"] = True
@@ -332,7 +386,8 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}, {}
     if content_type.startswith("multipart/form-data"):
         msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
         fields: dict[str, Any] = {}
         files: dict[str, bytes] = {}
         for part in msg.iter_parts():

@@ -19,17 +19,34 @@ SPEC_PATH = Path(__file__).parent / "telegram-bot-api" / "api.min.json"
 
 # Telegram's HTML subset: tag -> the attributes it may carry.
 HTML_TAGS: dict[str, set[str]] = {
-    "b": set(), "strong": set(), "i": set(), "em": set(), "u": set(), "ins": set(), "s": set(),
-    "strike": set(), "del": set(), "span": {"class"}, "tg-spoiler": set(), "a": {"href"},
-    "tg-emoji": {"emoji-id"}, "code": {"class"}, "pre": set(), "blockquote": {"expandable"},
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "span": {"class"},
+    "tg-spoiler": set(),
+    "a": {"href"},
+    "tg-emoji": {"emoji-id"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
 }
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 _ATTR = re.compile(r"([a-zA-Z-]+)(?:=(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 
 # (method, field) -> (min, max) length of the text after entity parsing, in UTF-16 code units.
-TEXT_LIMITS = {("sendMessage", "text"): (1, 4096), ("editMessageText", "text"): (1, 4096),
-               ("sendDocument", "caption"): (0, 1024), ("answerCallbackQuery", "text"): (0, 200)}
+TEXT_LIMITS = {
+    ("sendMessage", "text"): (1, 4096),
+    ("editMessageText", "text"): (1, 4096),
+    ("sendDocument", "caption"): (0, 1024),
+    ("answerCallbackQuery", "text"): (0, 200),
+}
 
 
 @cache
@@ -181,10 +198,14 @@ class Checker:
                 return [f"{path}: expected {t}"]
             inner = t.removeprefix("Array of ")
             return [p for i, v in enumerate(value) for p in self._one(v, inner, f"{path}[{i}]")]
-        simple = {"Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-                  "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-                  "Boolean": lambda v: isinstance(v, bool), "String": lambda v: isinstance(v, str),
-                  "True": lambda v: v is True, "InputFile": lambda v: isinstance(v, bytes)}
+        simple = {
+            "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            "Boolean": lambda v: isinstance(v, bool),
+            "String": lambda v: isinstance(v, str),
+            "True": lambda v: v is True,
+            "InputFile": lambda v: isinstance(v, bytes),
+        }
         if t in simple:
             return [] if simple[t](value) else [f"{path}: expected {t}, got {type(value).__name__}"]
         spec = self.types.get(t)

@@ -17,15 +17,26 @@ from scoring.models import Assessment, NextStep, SignalHit, Tier, Value
 REP, OTHER = 11, 22
 
 
-def assessment(customer: str | None = "Kessler GmbH", key: str | None = "kessler", tier: str = "B",
-               relationship: str = "kunde", flags: list[str] | None = None) -> Assessment:
+def assessment(
+    customer: str | None = "Kessler GmbH",
+    key: str | None = "kessler",
+    tier: str = "B",
+    relationship: str = "kunde",
+    flags: list[str] | None = None,
+) -> Assessment:
     return Assessment(
-        relationship=relationship, confidence=0.7,  # type: ignore[arg-type]
+        relationship=relationship,
+        confidence=0.7,  # type: ignore[arg-type]
         signals=[SignalHit(id="k_loesung", polarity="kunde", weight=0.5, start=0, end=4, quote="will")],
-        value=Value(level="mittel", signals=[SignalHit(id="v_potenzial", polarity="value", weight=0.5,
-                                                       start=5, end=9, quote="mehr")]),
+        value=Value(
+            level="mittel",
+            signals=[SignalHit(id="v_potenzial", polarity="value", weight=0.5, start=5, end=9, quote="mehr")],
+        ),
         tier=Tier(name=tier, label="x", time_investment="y"),  # type: ignore[arg-type]
-        next_step=NextStep(action="anrufen"), customer=customer, customer_key=key, flags=flags or [],
+        next_step=NextStep(action="anrufen"),
+        customer=customer,
+        customer_key=key,
+        flags=flags or [],
     )
 
 
@@ -71,8 +82,12 @@ async def test_record_keeps_the_structured_result_and_never_an_adverse_event_not
     assert rows[kept]["note_text"] == "Kessler will mehr"
     assert rows[dropped]["note_text"] is None
     row = rows[kept]
-    assert (row["rep_id"], row["chat_id"], row["customer_key"], row["customer_display"]) == (REP, 5, "kessler",
-                                                                                            "Kessler GmbH")
+    assert (row["rep_id"], row["chat_id"], row["customer_key"], row["customer_display"]) == (
+        REP,
+        5,
+        "kessler",
+        "Kessler GmbH",
+    )
     assert (row["relationship"], row["tier"], row["value"]) == ("kunde", "B", "mittel")
     assert row["signal_ids"] == ["k_loesung", "v_potenzial"] and row["feedback"] is None
     assert datetime.fromisoformat(row["created_at"]).tzinfo is not None
