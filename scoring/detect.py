@@ -14,7 +14,7 @@ from scoring.models import Assessment, Lang, SignalHit, Value
 from scoring.next_step import choose_next_step
 from scoring.policy import Policy
 from scoring.segments import Segment, segment_note
-from scoring.signals import CATALOGUE, RELATIONSHIP_SIGNALS, VALUE_SIGNALS
+from scoring.signals import CATALOGUE, RELATIONSHIP_SIGNALS, VALUE_SIGNALS, agrees_with_verdict
 from scoring.text import detect_lang
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -84,11 +84,9 @@ class Scorer:
         val_p = self.model.value_probs(value_note_features(scored_text, val_max, matrix, amounts))
         level = self.model.val_labels[int(np.argmax(val_p))]
 
-        # Signals of the pole the note was not given were outweighed; listing them would contradict the label.
-        outweighed = {"kunde": "patient", "patient": "kunde"}.get(relationship)
-        rel_hits = [h for h in hits if h.polarity not in ("value", outweighed)]
-        # A value signal means significant value: a low or unknown level has none to show.
-        value_hits = [h for h in hits if h.polarity == "value"] if level in ("hoch", "mittel") else []
+        shown = [h for h in hits if agrees_with_verdict(h.id, relationship, level)]
+        rel_hits = [h for h in shown if h.polarity != "value"]
+        value_hits = [h for h in shown if h.polarity == "value"]
         tier = self.policy.tier(relationship, level, lang)
         ids = {h.id for h in rel_hits}
         return Assessment(

@@ -53,6 +53,16 @@ def polarity_of(signal_id: str) -> Polarity:
     return CATALOGUE[signal_id].polarity
 
 
+def agrees_with_verdict(signal_id: str, relationship: str, level: str) -> bool:
+    """Whether a found signal is shown beside this verdict. A Kunde's Patient readings (and the reverse)
+    were outweighed, and listing them would contradict the label; a value signal means significant value,
+    so it only stands beside a high or middle level."""
+    polarity = CATALOGUE[signal_id].polarity
+    if polarity == "value":
+        return level in ("hoch", "mittel")
+    return polarity != {"kunde": "patient", "patient": "kunde"}.get(relationship)
+
+
 # How relationships and value levels are named in replies, per language.
 RELATIONSHIP_NAMES: dict[Lang, dict[str, str]] = {
     "de": {"kunde": "Kunde", "patient": "Patient", "unklar": "unklar"},

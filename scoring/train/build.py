@@ -24,7 +24,7 @@ from scoring.amounts import find_amounts
 from scoring.features import relationship_note_features, segment_matrix, value_note_features
 from scoring.model import MODEL_FILE, ScoringModel, sigmoid
 from scoring.segments import Segment, segment_note
-from scoring.signals import ALL_SIGNALS, RELATIONSHIP_SIGNALS, VALUE_SIGNALS
+from scoring.signals import ALL_SIGNALS, RELATIONSHIP_SIGNALS, VALUE_SIGNALS, agrees_with_verdict
 from scoring.train.learn import best_threshold, train_ovr, train_softmax
 
 HERE = Path(__file__).resolve().parent
@@ -129,15 +129,6 @@ def note_features(ds: Dataset, probs: np.ndarray, thresholds: np.ndarray) -> tup
     return np.vstack(rel_x), np.vstack(val_x), np.asarray(rel_y), np.asarray(val_y), gold_sig, pred_sig
 
 
-def consistent(signals: set[str], label: str, level: str) -> set[str]:
-    """As the Scorer reports them: a Kunde's Patient signals (and the reverse) are dropped, and value
-    signals only stand beside a high or middle value."""
-    drop = {"kunde": ("p_",), "patient": ("k_",)}.get(label, ())
-    if level not in ("hoch", "mittel"):
-        drop += ("v_",)
-    return {s for s in signals if not s.startswith(drop)}
-
-
 def note_thresholds(ds: Dataset, oof: np.ndarray) -> np.ndarray:
     """Per signal, the cut on a note's strongest clause that maximises F1 over notes: a signal is shown
     once per note, so that is the unit it is judged on."""
@@ -160,8 +151,7 @@ def out_of_fold(ds: Dataset, cfg: Config) -> np.ndarray:
     return oof
 
 
-def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
-    oof = out_of_fold(ds, cfg)
+def cross_validate(ds: Dataset, cfg: Config, oof: np.ndarray) -> dict[str, float]:
     thresholds = note_thresholds(ds, oof)
     rel_x, val_x, rel_y, val_y, gold_sig, pred_sig = note_features(ds, oof, thresholds)
     rel_pred, val_pred = np.zeros_like(rel_y), np.zeros_like(val_y)
@@ -173,7 +163,10 @@ def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
         val_pred[~tr] = np.argmax(val_x[~tr] @ w + b, axis=1)
     g, p = [REL_LABELS[i] for i in rel_y], [REL_LABELS[i] for i in rel_pred]
     levels = [VAL_LABELS[i] for i in val_pred]
-    pred_sig = [consistent(sig, label, level) for sig, label, level in zip(pred_sig, p, levels, strict=True)]
+    pred_sig = [
+        {s for s in sig if agrees_with_verdict(s, label, level)}
+        for sig, label, level in zip(pred_sig, p, levels, strict=True)
+    ]
     return {
         "relationship_accuracy": round(metrics.accuracy(g, p) or 0, 3),
         "relationship_macro_f1": round(metrics.macro_f1(g, p, REL_LABELS) or 0, 3),
@@ -182,8 +175,7 @@ def cross_validate(ds: Dataset, cfg: Config) -> dict[str, float]:
     }
 
 
-def fit(ds: Dataset, cfg: Config) -> ScoringModel:
-    oof = out_of_fold(ds, cfg)
+def fit(ds: Dataset, cfg: Config, oof: np.ndarray) -> ScoringModel:
     thresholds = note_thresholds(ds, oof)
     rel_x, val_x, rel_y, val_y, _, _ = note_features(ds, oof, thresholds)
     seg_w, seg_b = train_ovr(ds.x, ds.y, l2=cfg.seg_l2, steps=cfg.seg_steps, lr=cfg.seg_lr)
@@ -213,10 +205,11 @@ def main(argv: list[str]) -> int:
     ds = prepare(notes)
     print(f"{len(notes)} notes, {len(ds.x)} clauses, {ds.x.shape[1]} features ({time.perf_counter() - started:.1f} s)")
     cfg = Config()
-    print("cross-validated on the training notes:", json.dumps(cross_validate(ds, cfg)))
+    oof = out_of_fold(ds, cfg)  # the slow part, shared by the figures and the note-level training
+    print("cross-validated on the training notes:", json.dumps(cross_validate(ds, cfg, oof)))
     if "--cv-only" in argv:
         return 0
-    model = fit(ds, cfg)
+    model = fit(ds, cfg, oof)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_bytes(model.to_bytes())
     print(f"wrote {OUT} ({OUT.stat().st_size // 1024} KiB) in {time.perf_counter() - started:.1f} s")

@@ -10,7 +10,7 @@ from knowledge.embeddings import USEEmbeddings
 from scoring.detect import MAX_CHARS, Scorer
 from scoring.model import load_default_model
 from scoring.policy import default_policy
-from scoring.signals import ALL_SIGNALS
+from scoring.signals import ALL_SIGNALS, agrees_with_verdict
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,29 @@ def test_unclear_cases_get_a_question_as_next_step(scorer):
     a = scorer.assess("Kurzer Anruf mit Hr. Pohl, nichts Neues.")
     assert a.relationship == "unklar"
     assert a.next_step.is_question
+
+
+def test_signals_shown_agree_with_the_verdict():
+    assert agrees_with_verdict("k_loesung", "kunde", "unbekannt")
+    assert not agrees_with_verdict("p_bestaetigung", "kunde", "hoch")
+    assert not agrees_with_verdict("k_loesung", "patient", "hoch")
+    assert agrees_with_verdict("p_bestaetigung", "unklar", "hoch") and agrees_with_verdict(
+        "k_loesung", "unklar", "hoch"
+    )
+    assert agrees_with_verdict("v_umsatz", "patient", "mittel")
+    assert not agrees_with_verdict("v_umsatz", "kunde", "niedrig")
+    assert not agrees_with_verdict("v_potenzial", "kunde", "unbekannt")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kleiner Blumenladen, Umsatz ca. 300 € im Jahr, will aber direkt ein Angebot für die Frühjahrsdeko.",
+        "Mr. Hale (Hale Freight, about €3m a year with us) asked for a two-year framework proposal by June.",
+        "Hr. Otten zitiert wieder nur Foren und will hören, dass sein Plan richtig ist. Keine Entscheidung.",
+    ],
+)
+def test_an_assessment_never_lists_a_signal_against_its_verdict(scorer, text):
+    a = scorer.assess(text)
+    for hit in a.signals + a.value.signals:
+        assert agrees_with_verdict(hit.id, a.relationship, a.value.level)
