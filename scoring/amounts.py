@@ -53,6 +53,11 @@ class Amount:
     eur_per_year: float  # monthly figures are annualised; currencies are taken at par (a rough order of size)
 
 
+def largest_per_year(amounts: list[Amount]) -> float | None:
+    """The biggest annualised figure, the one that speaks for the customer's size; None without figures."""
+    return max((a.eur_per_year for a in amounts), default=None)
+
+
 def _to_float(num: str) -> float:
     num = num.replace(" ", "").replace("’", "").replace("'", "")
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", num):  # 1.500.000,50

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scoring.amounts import find_amounts
+from scoring.amounts import find_amounts, largest_per_year
 from scoring.customer import customer_key, extract_customer
 from scoring.features import relationship_note_features, segment_matrix, value_note_features
 from scoring.model import ScoringModel
@@ -93,9 +93,7 @@ class Scorer:
             relationship=relationship,
             confidence=round(confidence, 3),
             signals=rel_hits,
-            value=Value(
-                level=level, signals=value_hits, amount_eur=max((a.eur_per_year for a in amounts), default=None)
-            ),
+            value=Value(level=level, signals=value_hits, amount_eur=largest_per_year(amounts)),
             tier=tier,
             next_step=choose_next_step(relationship, level, tier.name, ids, lang),
             customer=customer,

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 
-from scoring.amounts import Amount
+from scoring.amounts import Amount, largest_per_year
 from scoring.segments import Segment
 
 EMBED_DIM = 512
@@ -53,7 +53,7 @@ def hashed_chargrams(tokens: list[str]) -> np.ndarray:
 
 
 def amount_features(amounts: list[Amount]) -> list[float]:
-    top = max((a.eur_per_year for a in amounts), default=0.0)
+    top = largest_per_year(amounts) or 0.0
     return [float(bool(amounts)), math.log10(top + 1.0) / 7.0, float(top >= 1e5), float(top >= 1e6)]
 
 
@@ -126,7 +126,7 @@ _QUANTITY = re.compile(
 def value_note_features(
     note: str, value_probs: dict[str, float], rows: np.ndarray, amounts: list[Amount]
 ) -> np.ndarray:
-    top = max((a.eur_per_year for a in amounts), default=0.0)
+    top = largest_per_year(amounts) or 0.0
     feats = [value_probs.get(s, 0.0) for s in VALUE_SIGNAL_ORDER]
     feats += [
         float(bool(amounts)),
